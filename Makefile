@@ -1,0 +1,28 @@
+# Front Door Audit: `make demo` and `make test` are the whole quick start.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/frontdoor: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+demo: $(BIN)/frontdoor
+	$(BIN)/frontdoor demo
+
+test: $(BIN)/frontdoor
+	@sh scripts/ensure-chromium
+	$(BIN)/pytest
+
+lint: $(BIN)/frontdoor
+	$(BIN)/ruff check .
+
+bench: $(BIN)/frontdoor
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance test-output .pytest_cache

@@ -1,0 +1,190 @@
+"""The ``frontdoor`` command: Flask's click group with the app's own commands."""
+
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from .config import INSTANCE_DIR, ConfigError
+
+__all__ = ["cli", "main", "register_commands"]
+
+DEMO_USERS = (
+    ("admin", ("admin",), None, None),
+    ("qa.lead", ("qa_lead",), None, None),
+    ("practice.manager", ("practice_manager",), None, None),
+    ("auditor", ("auditor",), None, None),
+    ("auditor2", ("auditor",), None, None),
+    ("viewer", ("viewer",), None, None),
+)
+
+
+def _create_app():
+    from . import create_app
+
+    try:
+        return create_app()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+cli = FlaskGroup(
+    create_app=_create_app, help="Front Door Audit: case-file audits and self-evaluation."
+)
+
+
+def main() -> None:
+    cli.main(prog_name="frontdoor")
+
+
+def register_commands(app) -> None:
+    """Expose the group's own commands on ``app.cli`` too (for ``app.test_cli_runner``).
+
+    They live on the group itself so that ``demo`` can run before any app exists.
+    """
+    for name, command in cli.commands.items():
+        if name not in app.cli.commands and name not in {"run", "shell", "routes"}:
+            app.cli.add_command(command, name)
+
+
+@cli.command("init-db")
+@with_appcontext
+def init_db_command():
+    """Create or upgrade the database schema to the latest migration."""
+    from .migrate import upgrade
+
+    upgrade(current_app.config["DATABASE_URL"])
+    click.echo("Database is at the latest schema.")
+
+
+def _seed(app, children: int, seed: int) -> tuple[int, int]:
+    from seed_cases.generator import generate
+
+    from .db import engine
+    from .seeding import load_cases, load_teams
+
+    authority = generate(children, seed)
+    load_teams(authority.teams, engine=engine(app))
+    return load_cases(authority.iter_cases(), engine=engine(app))
+
+
+@cli.command("seed")
+@click.option("--children", default=2000, show_default=True, help="How many children.")
+@click.option(
+    "--seed", "seed", default=1, show_default=True, help="Random seed (same seed, same authority)."
+)
+@with_appcontext
+def seed_command(children: int, seed: int):
+    """Write a synthetic authority into the configured database."""
+    from sqlmodel import select
+
+    from .db import session_scope
+    from .models import Child
+
+    with session_scope() as session:
+        if session.exec(select(Child.id).limit(1)).first() is not None:
+            raise click.ClickException(
+                "The database already holds children; seed an empty database."
+            )
+    n_children, n_events = _seed(current_app, children, seed)
+    click.echo(f"Seeded {n_children:,} children and {n_events:,} events (seed {seed}).")
+
+
+@cli.command("create-user")
+@click.argument("name")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    help="admin, qa_lead, practice_manager, auditor or viewer; repeat for several.",
+)
+@click.option("--display-name", default=None)
+@click.option(
+    "--worker-name",
+    default=None,
+    help="The name the user appears under as a worker in the case data.",
+)
+@click.option("--team", "team_name", default=None, help="The user's team in the case data.")
+@click.password_option(prompt="Password", help="Asked for when not given.")
+@with_appcontext
+def create_user_command(name, roles, display_name, worker_name, team_name, password):
+    """Create a user NAME with one or more roles."""
+    from .db import session_scope
+    from .models import UserCreate
+    from .users import UserError, create_user
+
+    try:
+        data = UserCreate(
+            username=name,
+            password=password,
+            roles=list(roles),
+            display_name=display_name,
+            worker_name=worker_name,
+            team_name=team_name,
+        )
+        with session_scope() as session:
+            create_user(data, session=session)
+    except (UserError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Created {name} ({', '.join(roles)}).")
+
+
+@cli.command("demo")
+@click.option("--children", default=2000, show_default=True)
+@click.option("--seed", "seed", default=1, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@click.option("--no-serve", is_flag=True, help="Build the demo database and stop.")
+def demo_command(children, seed, host, port, no_serve):
+    """A fresh SQLite demo database with a synthetic authority and one user per role, served locally."""
+    path = Path(os.environ.get("FRONTDOOR_DEMO_DB", INSTANCE_DIR / "demo.sqlite3"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    os.environ["FRONTDOOR_DEMO"] = "1"
+    os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+    from . import create_app
+    from .db import session_scope
+    from .migrate import upgrade
+    from .models import UserCreate
+    from .users import create_user
+
+    app = create_app()
+    upgrade(app.config["DATABASE_URL"])
+    click.echo(f"Building a synthetic authority of {children:,} children…")
+    n_children, n_events = _seed(app, children, seed)
+    logins = []
+    with app.app_context(), session_scope(app) as session:
+        for username, roles, worker, team in DEMO_USERS:
+            password = "demo-" + secrets.token_urlsafe(8)
+            create_user(
+                UserCreate(
+                    username=username,
+                    password=password,
+                    roles=list(roles),
+                    worker_name=worker,
+                    team_name=team,
+                ),
+                session=session,
+                check_password=False,
+            )
+            logins.append((username, ", ".join(roles), password))
+    click.echo(f"Demo database {path}: {n_children:,} children, {n_events:,} events.")
+    click.echo("Demo logins (synthetic data only):")
+    for username, roles, password in logins:
+        click.echo(f"  {username:<18} {password:<20} {roles}")
+    if no_serve:
+        return
+    from waitress import serve
+
+    click.echo(f"Serving on http://{host}:{port}  (Ctrl+C to stop)")
+    serve(app, host=host, port=port, threads=8, _quiet=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

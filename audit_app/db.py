@@ -1,0 +1,78 @@
+"""The database engine and the one session per request.
+
+SQLite gets WAL, foreign keys and a busy timeout on every connection; PostgreSQL
+is reached through ``postgresql+psycopg://`` URLs.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event
+from sqlmodel import Session
+
+__all__ = ["make_engine", "get_session", "engine", "session_scope", "is_sqlite"]
+
+BUSY_TIMEOUT_MS = 15000
+
+
+def is_sqlite(url_or_engine) -> bool:
+    url = getattr(url_or_engine, "url", url_or_engine)
+    return str(url).startswith("sqlite")
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin(conn) -> None:
+    # pysqlite's own transaction handling defers BEGIN; issue it ourselves so that
+    # every transaction (and its write lock) starts where SQLAlchemy thinks it does.
+    conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url`` with the project's connection settings."""
+    if is_sqlite(url):
+        eng = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+        )
+        event.listen(eng, "connect", _sqlite_pragmas)
+
+        @event.listens_for(eng, "connect")
+        def _no_autobegin(dbapi_connection, _record):
+            dbapi_connection.isolation_level = None
+
+        event.listen(eng, "begin", _sqlite_begin)
+        return eng
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def engine(app: Flask | None = None) -> Engine:
+    return (app or current_app).extensions["frontdoor_engine"]
+
+
+def get_session() -> Session:
+    """The request's database session, opened on first use and closed on teardown."""
+    if "db" not in g:
+        g.db = Session(engine(), expire_on_commit=False)
+    return g.db
+
+
+@contextmanager
+def session_scope(app: Flask | None = None) -> Iterator[Session]:
+    """A session outside a request (CLI, background work)."""
+    with Session(engine(app), expire_on_commit=False) as session:
+        yield session
+
+
+def close_session(_exc=None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()

@@ -1,0 +1,1 @@
+"""A synthetic local authority for demos, tests and benchmarks. No real person is in it."""

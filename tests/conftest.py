@@ -1,0 +1,124 @@
+"""Shared fixtures: a fresh app and database per test, on SQLite or on PostgreSQL.
+
+Set ``TEST_DATABASE_URL`` (``postgresql+psycopg://...``) to run every database test
+against PostgreSQL; otherwise each test gets its own SQLite file.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from audit_app import create_app
+from audit_app.db import make_engine, session_scope
+from audit_app.models import UserCreate
+from audit_app.users import create_user
+
+PASSWORD = "correct horse battery staple 42"
+SHARED = Path(os.environ.get("FRONTDOOR_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "db_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "db: uses the database (runs again on PostgreSQL in CI)")
+
+
+def postgres_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    return url if url.startswith("postgresql") else None
+
+
+def reset_schema(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture
+def db_url(tmp_path):
+    url = postgres_url()
+    if url:
+        reset_schema(url)
+        yield url
+    else:
+        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
+def app(db_url):
+    app = create_app({"TESTING": True, "DATABASE_URL": db_url, "SECRET_KEY": "test-secret"})
+    SQLModel.metadata.create_all(app.extensions["frontdoor_engine"])
+    yield app
+    app.extensions["frontdoor_engine"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    """Builder: ``make_user("ann", "auditor", worker_name=...)`` returns the username."""
+
+    def build(username: str, *roles: str, **extra) -> str:
+        with session_scope(app) as session:
+            create_user(
+                UserCreate(username=username, password=PASSWORD, roles=list(roles), **extra),
+                session=session,
+            )
+        return username
+
+    return build
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html) or re.search(
+        r'"X-CSRFToken": "([^"]+)"', html
+    )
+    assert match, "page carries no CSRF token"
+    return match.group(1)
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+        self.token = None
+
+    def login(self, username: str, password: str = PASSWORD, **kwargs):
+        page = self.client.get("/auth/login")
+        response = self.client.post(
+            "/auth/login",
+            data={
+                "username": username,
+                "password": password,
+                "csrf_token": csrf_token_from(page.text),
+                **kwargs,
+            },
+        )
+        if response.status_code == 303:
+            self.token = csrf_token_from(self.client.get("/").text)
+        return response
+
+    def post(self, url: str, data: dict | None = None, **kwargs):
+        return self.client.post(url, data={"csrf_token": self.token, **(data or {})}, **kwargs)
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
