@@ -42,11 +42,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     logging.getLogger("audit_app").setLevel(logging.INFO)
 
-    from . import auth, home, web
+    from . import admin, auth, home, web
 
     web.install(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
+    app.register_blueprint(admin.bp)
     from .cli import register_commands
 
     register_commands(app)

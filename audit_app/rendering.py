@@ -18,15 +18,15 @@ def is_partial_request() -> bool:
 
 
 def render(
-    page: str,
+    template: str,
     partial: str | None = None,
     *,
     status: int = 200,
     trigger: str | None = None,
     **context,
 ):
-    """Render ``partial`` for an htmx swap, else ``page``; always ``Vary: HX-Request``."""
-    template = partial if partial and is_partial_request() else page
+    """Render ``partial`` for an htmx swap, else the full-page ``template``; always ``Vary: HX-Request``."""
+    template = partial if partial and is_partial_request() else template
     response = make_response(render_template(template, **context), status)
     response.headers["Vary"] = "HX-Request"
     if trigger:
