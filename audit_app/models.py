@@ -195,3 +195,210 @@ class UserCreate(SQLModel):
     display_name: str | None = None
     worker_name: str | None = None
     team_name: str | None = None
+
+
+class JourneySummary(SQLModel, table=True):
+    """The part of a child's journey findings that does not depend on the date.
+
+    Derived from the events by ``journeys`` and rebuilt on import only for children
+    whose events changed (``events_hash``).  Cohort rules and the case list filter on
+    the indexed columns; ``data`` holds the whole summary as ``journeys`` returns it.
+    """
+
+    child_id: int = Field(foreign_key="child.id", primary_key=True)
+    events_hash: str = Field(max_length=64)
+    path: str = Field(default="", max_length=500)
+    furthest_stage: str | None = Field(default=None, max_length=16, index=True)
+    referral_count: int = 0
+    first_referral: date | None = Field(default=None, index=True)
+    latest_referral: date | None = Field(default=None, index=True)
+    latest_source: str | None = Field(default=None, max_length=16)
+    team: str | None = Field(default=None, max_length=200, index=True)
+    worker: str | None = Field(default=None, max_length=200)
+    rereferred: bool = False
+    repeat_cp: bool = False
+    history_incomplete: bool = False
+    anomaly_count: int = 0
+    anomalies: str = Field(default="", max_length=500)  # comma-separated anomaly codes
+    breach_count: int = 0
+    factors: str = Field(default="", max_length=500)  # comma-separated CIN census codes
+    cp_categories: str = Field(default="", max_length=200)
+    outcomes: str = Field(default="", max_length=200)  # comma-separated: nfa, early_help, cin, s47, cp_plan, lac
+    data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    built_at: datetime = Field(default_factory=utcnow)
+
+
+class Audit(SQLModel, table=True):
+    """A themed audit: what is audited, with which template, over which period."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    theme: str = Field(max_length=64)
+    template_key: str = Field(max_length=64)
+    template_version: int = 1
+    template_fingerprint: str | None = Field(default=None, max_length=64)
+    period_start: date | None = None
+    period_end: date | None = None
+    due_date: date | None = None
+    rules: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    status: str = Field(default="open", max_length=16)  # open, closed
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    version: int = 1
+
+
+class SampleDraw(SQLModel, table=True):
+    """One recorded draw of a sample: never changed once made; a redraw is a new row."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    audit_id: int = Field(foreign_key="audit.id", index=True)
+    drawn_at: datetime = Field(default_factory=utcnow)
+    drawn_by: int | None = Field(default=None, foreign_key="user.id")
+    method: str = Field(max_length=16)  # random, stratified, purposive
+    stratify_by: str | None = Field(default=None, max_length=32)
+    allocation: str | None = Field(default=None, max_length=16)  # proportional, equal
+    marker: str | None = Field(default=None, max_length=32)  # purposive: top N by this
+    n: int = 0
+    seed: int = 0
+    frame_size: int = 0
+    frame_hash: str = Field(max_length=64)
+    rules: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    exclusions: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    description: str = Field(default="", max_length=2000)
+    child_refs: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    reserve_refs: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    active: bool = True
+
+
+class AuditCase(SQLModel, table=True):
+    """A sampled child in an audit: its assignment, lifecycle and overall outcome.
+
+    ``version`` is the optimistic lock: every save names the version it read.
+    """
+
+    __table_args__ = (UniqueConstraint("audit_id", "child_id", name="uq_audit_child"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    audit_id: int = Field(foreign_key="audit.id", index=True)
+    child_id: int = Field(foreign_key="child.id", index=True)
+    draw_id: int | None = Field(default=None, foreign_key="sampledraw.id")
+    position: int = 0
+    reserve: bool = False  # drawn as a reserve and not (yet) used
+    replaced: bool = False
+    replacement_reason: str | None = Field(default=None, max_length=500)
+    auditor_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    due_date: date | None = None
+    # not_started, in_progress, submitted, moderation, moderated, finalised
+    status: str = Field(default="not_started", max_length=16, index=True)
+    template_key: str | None = Field(default=None, max_length=64)
+    template_version: int | None = None
+    overall_grade: str | None = Field(default=None, max_length=64)
+    final_grade: str | None = Field(default=None, max_length=64)
+    tags: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    practitioner_response: str | None = Field(default=None, max_length=10000)
+    started_at: datetime | None = None
+    submitted_at: datetime | None = None
+    finalised_at: datetime | None = None
+    finalised_by: int | None = Field(default=None, foreign_key="user.id")
+    version: int = 1
+
+
+class Answer(SQLModel, table=True):
+    """The current answer to one question of one audited case (history in AnswerChange)."""
+
+    __table_args__ = (UniqueConstraint("audit_case_id", "question_key", name="uq_answer_question"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    audit_case_id: int = Field(foreign_key="auditcase.id", index=True)
+    question_key: str = Field(max_length=64)
+    value: Any | None = Field(default=None, sa_column=Column(JSON))
+    evidence: str | None = Field(default=None, max_length=5000)
+    updated_by: int | None = Field(default=None, foreign_key="user.id")
+    updated_at: datetime = Field(default_factory=utcnow)
+    version: int = 1
+
+
+class AnswerChange(SQLModel, table=True):
+    """Who changed which answer when, from what to what, and why (amendments need a reason)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    audit_case_id: int = Field(foreign_key="auditcase.id", index=True)
+    question_key: str = Field(max_length=64)
+    old_value: Any | None = Field(default=None, sa_column=Column(JSON))
+    new_value: Any | None = Field(default=None, sa_column=Column(JSON))
+    changed_by: int | None = Field(default=None, foreign_key="user.id")
+    changed_at: datetime = Field(default_factory=utcnow)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class Moderation(SQLModel, table=True):
+    """A second, senior grading of an audited case, made blind."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    audit_case_id: int = Field(foreign_key="auditcase.id", index=True, unique=True)
+    moderator_id: int | None = Field(default=None, foreign_key="user.id")
+    selected_by: int | None = Field(default=None, foreign_key="user.id")
+    selected_at: datetime = Field(default_factory=utcnow)
+    selection: str = Field(default="chosen", max_length=16)  # chosen, random, inadequate
+    grades: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))  # question key -> grade
+    submitted_at: datetime | None = None
+    agreement: str | None = Field(default=None, max_length=16)  # agree, disagree
+    note: str | None = Field(default=None, max_length=5000)
+
+
+class AuditAction(SQLModel, table=True):
+    """A remedial action raised from an audit."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    audit_case_id: int = Field(foreign_key="auditcase.id", index=True)
+    description: str = Field(max_length=2000)
+    owner: str = Field(max_length=200)
+    team: str | None = Field(default=None, max_length=200)
+    due_date: date | None = None
+    status: str = Field(default="open", max_length=16)  # open, done
+    closing_evidence: str | None = Field(default=None, max_length=5000)
+    created_by: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = None
+    version: int = 1
+
+
+class Escalation(SQLModel, table=True):
+    """An immediate concern about a child's safety, raised by an auditor."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    audit_case_id: int = Field(foreign_key="auditcase.id", index=True)
+    raised_by: int | None = Field(default=None, foreign_key="user.id")
+    raised_at: datetime = Field(default_factory=utcnow)
+    note: str = Field(max_length=5000)
+    acknowledged_by: int | None = Field(default=None, foreign_key="user.id")
+    acknowledged_at: datetime | None = None
+    action_taken: str | None = Field(default=None, max_length=5000)
+    emailed: bool = False
+
+
+class SefSection(SQLModel, table=True):
+    """A version of one section of the self-evaluation's narrative (kept: who and when)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    sef_key: str = Field(default="current", max_length=64, index=True)
+    section: str = Field(max_length=32)  # "1".."9", "meta", "checklist-a".."checklist-p"
+    text: str = Field(default="", max_length=100000)
+    ticked: bool | None = None
+    saved_by: int | None = Field(default=None, foreign_key="user.id")
+    saved_at: datetime = Field(default_factory=utcnow)
+    version: int = 1
+
+
+class Quote(SQLModel, table=True):
+    """A redacted quote of a child's lived experience, picked by the QA lead for the SEF."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    audit_case_id: int = Field(foreign_key="auditcase.id", index=True)
+    question_key: str = Field(max_length=64)
+    text: str = Field(max_length=5000)
+    theme: str | None = Field(default=None, max_length=64)
+    age_band: str | None = Field(default=None, max_length=16)
+    approved: bool = False
+    picked_by: int | None = Field(default=None, foreign_key="user.id")
+    picked_at: datetime = Field(default_factory=utcnow)
