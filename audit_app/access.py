@@ -5,7 +5,7 @@ from sqlmodel import Session
 
 from .models import AccessLog
 
-__all__ = ["log_access", "client_address"]
+__all__ = ["log_access", "client_address", "record_event"]
 
 
 def client_address() -> str:
@@ -28,3 +28,12 @@ def log_access(
         )
     )
     session.commit()
+
+
+def record_event(action: str, detail: str) -> None:
+    """Record a maintenance action (purge, restore) in the access log, outside a request."""
+    from .db import session_scope
+
+    with session_scope() as session:
+        session.add(AccessLog(username="system", action=action, detail=detail[:500]))
+        session.commit()

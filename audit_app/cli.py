@@ -134,6 +134,66 @@ def create_user_command(name, roles, display_name, worker_name, team_name, passw
     click.echo(f"Created {name} ({', '.join(roles)}).")
 
 
+@cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path: Path):
+    """A consistent online backup of the SQLite database to PATH."""
+    from .maintenance import MaintenanceError, backup_sqlite
+
+    try:
+        backup_sqlite(current_app.config["DATABASE_URL"], path)
+    except MaintenanceError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backed up to {path}.")
+
+
+@cli.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
+def restore_command(path: Path, yes: bool):
+    """Replace the SQLite database with the backup at PATH (checked to be one of ours first)."""
+    from .maintenance import MaintenanceError, check_backup, restore_sqlite
+    from .migrate import head_revision
+
+    url = current_app.config["DATABASE_URL"]
+    try:
+        check_backup(path, head_revision(url))
+        if not yes:
+            click.confirm(f"Replace the database {url} with {path}?", abort=True)
+        restore_sqlite(url, path, head_revision(url))
+    except MaintenanceError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Restored from {path}.")
+
+
+@cli.command("purge")
+@click.option("--older-than", "older_than", default=None, help="Age such as 7y, 18m or 400d (default: FRONTDOOR_RETENTION).")
+@click.option("--dry-run", is_flag=True, help="Say what would be removed, remove nothing.")
+@with_appcontext
+def purge_command(older_than: str | None, dry_run: bool):
+    """Remove case data past retention, never a child in an audit that is still open."""
+    from datetime import date
+
+    from .access import record_event
+    from .db import engine
+    from .maintenance import MaintenanceError, parse_age, purge
+
+    try:
+        cutoff = parse_age(older_than or current_app.config["RETENTION"], date.today())
+    except MaintenanceError as error:
+        raise click.ClickException(str(error)) from None
+    result = purge(engine(), cutoff, dry_run=dry_run)
+    kinds = ", ".join(f"{k} {v:,}" for k, v in sorted(result.by_kind.items())) or "none"
+    verb = "Would remove" if dry_run else "Removed"
+    summary = (f"{verb} {result.children:,} children with no activity since {cutoff:%d/%m/%Y} "
+               f"and {result.events:,} events ({kinds}); kept {result.kept_for_open_audits:,} in open audits.")
+    if not dry_run:
+        record_event("purge", summary)
+    click.echo(summary)
+
+
 @cli.command("demo")
 @click.option("--children", default=2000, show_default=True)
 @click.option("--seed", "seed", default=1, show_default=True)

@@ -40,6 +40,7 @@ def load_config(test_config: dict | None = None) -> dict:
         "SESSION_COOKIE_NAME": "frontdoor_session",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the login session
         "CASE_SYSTEM_URL": os.environ.get("FRONTDOOR_CASE_SYSTEM_URL"),
+        "RETENTION": os.environ.get("FRONTDOOR_RETENTION", "7y"),
         "UNDER_18_POPULATION": int(os.environ.get("FRONTDOOR_UNDER_18_POPULATION", "0")) or None,
     }
     if test_config:
