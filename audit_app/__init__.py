@@ -43,11 +43,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     logging.getLogger("audit_app").setLevel(logging.INFO)
 
     from . import admin, auth, home, web
+    from .imports import views as imports
 
     web.install(app)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(home.bp)
-    app.register_blueprint(admin.bp)
+    for blueprint in (auth.bp, home.bp, admin.bp, imports.bp):
+        app.register_blueprint(blueprint)
     from .cli import register_commands
 
     register_commands(app)

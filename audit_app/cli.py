@@ -246,5 +246,14 @@ def demo_command(children, seed, host, port, no_serve):
     serve(app, host=host, port=port, threads=8, _quiet=True)
 
 
+def _add_feature_commands() -> None:
+    """Feature packages keep their own commands; the group gathers them here."""
+    from .imports.cli import import_command
+
+    cli.add_command(import_command, "import")
+
+
+_add_feature_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -1,0 +1,187 @@
+"""The Import data pages: upload, progress polling, report, CSV, history, permissions."""
+
+import io
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from audit_app.imports import run_import
+from audit_app.imports.annex_a import columns_of
+from audit_app.imports.csv_files import CHILD_COLUMNS, EVENT_COLUMNS
+
+from .helpers import batches, counts, engine_of, referral, referral_workbook, write_csv
+
+
+@pytest.fixture
+def admin(auth, make_user):
+    make_user("ada", "admin")
+    auth.login("ada")
+    return auth
+
+
+def _wait(client, batch_id, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        response = client.get(f"/imports/{batch_id}", headers={"HX-Request": "true"})
+        if 'hx-trigger="every 2s"' not in response.text:
+            return response
+        time.sleep(0.05)
+    raise AssertionError("the import did not finish")
+
+
+def _upload(admin, path: Path, **form):
+    data = {"file": (io.BytesIO(path.read_bytes()), path.name), "max_reject": "10", **form}
+    return admin.post("/imports/", data, content_type="multipart/form-data")
+
+
+class TestUpload:
+    def test_the_page_is_a_full_page_and_links_from_the_nav(self, admin, client):
+        page = client.get("/imports/")
+        assert page.status_code == 200 and "<html" in page.text
+        assert 'name="csrf_token"' in page.text and 'enctype="multipart/form-data"' in page.text
+        assert 'href="/imports/"' in client.get("/").text
+
+    def test_an_upload_runs_in_the_background_and_the_page_polls_it(
+        self, admin, client, app, tmp_path
+    ):
+        path = referral_workbook(tmp_path / "refs.xlsx", [referral("C1"), referral("C2")])
+        response = _upload(admin, path)
+        assert response.status_code == 303
+        batch_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+        partial = _wait(client, batch_id)
+        assert "HX-Request" in partial.headers["Vary"]
+        assert "<html" not in partial.text and 'id="imports-status"' in partial.text
+        assert "Loaded" in partial.text and "List 3: Referrals" in partial.text
+        full = client.get(f"/imports/{batch_id}")
+        assert "<html" in full.text and 'id="imports-status"' in full.text
+        assert counts(app) == {"Child": 2, "Event": 2}
+        (batch,) = batches(app)
+        assert batch["user_id"] is not None and batch["file_name"] == "refs.xlsx"
+        assert len(batch["checksum"]) == 64
+        assert not any((Path(app.instance_path) / "imports-tmp").glob("*/*"))
+        history = client.get("/imports/history").text
+        assert "refs.xlsx" in history and batch["checksum"] in history and "ada" in history
+
+    def test_a_running_import_is_shown_with_its_progress_and_polls(self, admin, client, app):
+        from audit_app.imports import start_batch
+
+        batch_id = start_batch(engine_of(app), file_name="big.xlsx")
+        partial = client.get(f"/imports/{batch_id}", headers={"HX-Request": "true"})
+        assert 'hx-trigger="every 2s"' in partial.text and "Waiting to start" in partial.text
+
+    def test_a_refused_upload_shows_why_on_the_report(self, admin, client, tmp_path):
+        path = tmp_path / "notes.xlsx"
+        path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
+        response = _upload(admin, path)
+        page = _wait(client, int(response.headers["Location"].rsplit("/", 1)[1]))
+        assert "The file was not loaded" in page.text
+        assert "password-protected" in page.text and "govuk-error-summary" in page.text
+
+    @pytest.mark.parametrize(
+        "name,message",
+        [
+            (
+                "report.pdf",
+                "The file must be an .xlsx workbook, a .zip of CSV files, a .csv or an .xml file",
+            ),
+            ("", "Select a file to import"),
+        ],
+    )
+    def test_a_wrong_file_type_is_refused_at_once(self, admin, name, message, app):
+        data = {"file": (io.BytesIO(b"x"), name)} if name else {}
+        response = admin.post("/imports/", data, content_type="multipart/form-data")
+        assert response.status_code == 400
+        assert message in response.text and "govuk-error-summary" in response.text
+        assert batches(app) == []
+
+    def test_a_too_large_upload_gets_a_clear_page(self, admin, app, tmp_path):
+        app.config["MAX_CONTENT_LENGTH"] = 1024
+        path = tmp_path / "big.csv"
+        path.write_bytes(b"x" * 4096)
+        response = _upload(admin, path)
+        assert response.status_code == 413 and "The file is too large" in response.text
+
+    def test_the_report_csv_neutralises_formulas(self, admin, client, app, tmp_path):
+        rows = [columns_of(3), ["C1", "", "", "", "", '=HYPERLINK("http://x")']]
+        rows += [[f"K{i}", "", "", "", "", "01/04/2025"] for i in range(20)]
+        path = write_csv(tmp_path / "List 3.csv", rows)
+        result = run_import(path, engine=engine_of(app))
+        response = client.get(f"/imports/{result.batch_id}/report.csv")
+        assert response.mimetype == "text/csv"
+        value_cell = '"\'=HYPERLINK(""http://x"")"'
+        assert value_cell in response.text
+        assert "\n=HYPERLINK" not in response.text and ",=HYPERLINK" not in response.text
+        assert """Date of referral '=HYPERLINK(""http://x"")' is not a date""" in response.text
+
+
+@pytest.mark.parametrize("role", ["viewer", "auditor", "practice_manager"])
+def test_other_roles_get_403_on_every_import_page(client, auth, make_user, app, role):
+    from audit_app.imports import start_batch
+
+    batch_id = start_batch(engine_of(app), file_name="x.xlsx")
+    make_user("someone", role)
+    auth.login("someone")
+    for url in (
+        "/imports/",
+        "/imports/history",
+        f"/imports/{batch_id}",
+        f"/imports/{batch_id}/report.csv",
+    ):
+        assert client.get(url).status_code == 403, url
+    assert auth.post("/imports/", {}).status_code == 403
+
+
+def test_qa_lead_may_import(client, auth, make_user):
+    make_user("quinn", "qa_lead")
+    auth.login("quinn")
+    assert client.get("/imports/").status_code == 200
+
+
+def test_pages_and_saves_are_not_blocked_while_a_large_import_runs(admin, client, app, tmp_path):
+    folder = tmp_path / "big"
+    folder.mkdir()
+    n = 3000
+    write_csv(
+        folder / "children.csv",
+        [list(CHILD_COLUMNS)]
+        + [[f"N{i:06d}", "b", "WBRI", "2015-01-01", "", "", ""] for i in range(n)],
+    )
+    event_rows = []
+    for i in range(n):
+        for kind, start in (
+            ("contact", "2025-01-02"),
+            ("referral", "2025-01-03"),
+            ("assessment", "2025-01-04"),
+            ("cin_plan", "2025-02-01"),
+        ):
+            row = {
+                "child_id": f"N{i:06d}",
+                "kind": kind,
+                "start": start,
+                "occurrence": "0",
+                "team": "North",
+                "worker": f"Worker {i % 50}",
+            }
+            event_rows.append([row.get(c, "") for c in EVENT_COLUMNS])
+    write_csv(folder / "events.csv", [list(EVENT_COLUMNS), *event_rows])
+    results = []
+    worker = threading.Thread(
+        target=lambda: results.append(run_import(folder, engine=engine_of(app)))
+    )
+    worker.start()
+    timings, overlapped = [], 0
+    while worker.is_alive():
+        time.sleep(0.01)  # a person's pace; a tight loop would starve the import of the GIL
+        start = time.monotonic()
+        page = client.get("/imports/history")
+        saved = admin.post("/admin/teams", {})
+        timings.append(time.monotonic() - start)
+        assert page.status_code == 200 and saved.status_code == 303
+        overlapped += int(worker.is_alive())
+    worker.join()
+    assert results[0].status == "committed", results[0].message
+    assert counts(app) == {"Child": n, "Event": 4 * n}
+    assert overlapped >= 3, "the requests did not overlap the import"
+    assert max(timings) < 3.0, f"a request waited {max(timings):.1f}s"
