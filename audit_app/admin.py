@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
 from sqlalchemy import func, update
@@ -136,9 +136,9 @@ def search_access_log(filters: dict, *, session: Session, page: int = 1, limit: 
         query = query.where(AccessLog.action == filters["action"])
     start, end = _parse_day(filters.get("from")), _parse_day(filters.get("to"))
     if start:
-        query = query.where(AccessLog.at >= datetime.combine(start, time.min, timezone.utc))
+        query = query.where(AccessLog.at >= datetime.combine(start, time.min, UTC))
     if end:
-        query = query.where(AccessLog.at < datetime.combine(end + timedelta(days=1), time.min, timezone.utc))
+        query = query.where(AccessLog.at < datetime.combine(end + timedelta(days=1), time.min, UTC))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     query = query.order_by(AccessLog.id.desc())
     if limit:

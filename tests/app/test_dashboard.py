@@ -1,8 +1,7 @@
 """The dashboard shows what the database holds."""
 
-from seed_cases.generator import generate
-
 from audit_app.seeding import load_cases, load_teams
+from seed_cases.generator import generate
 
 
 class TestDashboard:
