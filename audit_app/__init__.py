@@ -42,11 +42,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
     logging.getLogger("audit_app").setLevel(logging.INFO)
 
-    from . import admin, auth, home, web
+    from . import admin, audits, auth, cases, home, reports, web
     from .imports import views as imports
 
     web.install(app)
-    for blueprint in (auth.bp, home.bp, admin.bp, imports.bp):
+    for blueprint in (auth.bp, home.bp, admin.bp, imports.bp, cases.bp, audits.bp, reports.bp):
         app.register_blueprint(blueprint)
     from .cli import register_commands
 

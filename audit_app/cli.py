@@ -248,9 +248,14 @@ def demo_command(children, seed, host, port, no_serve):
 
 def _add_feature_commands() -> None:
     """Feature packages keep their own commands; the group gathers them here."""
+    from .audits.cli import COMMANDS as audit_commands
+    from .cases.cli import COMMANDS as case_commands
     from .imports.cli import import_command
+    from .reports.cli import COMMANDS as report_commands
 
     cli.add_command(import_command, "import")
+    for name, command in {**case_commands, **audit_commands, **report_commands}.items():
+        cli.add_command(command, name)
 
 
 _add_feature_commands()

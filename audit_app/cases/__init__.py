@@ -1,0 +1,7 @@
+"""Children and their journeys: the case list, the child's journey page, ``frontdoor journey``."""
+
+from flask import Blueprint
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+__all__ = ["bp"]

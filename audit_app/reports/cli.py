@@ -1,0 +1,6 @@
+"""The reports feature's ``frontdoor`` commands (gathered by ``audit_app.cli``)."""
+
+import click
+
+#: command name -> click command, added to the ``frontdoor`` group.
+COMMANDS: dict[str, click.Command] = {}
