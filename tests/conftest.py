@@ -19,6 +19,8 @@ from audit_app.users import create_user
 
 PASSWORD = "correct horse battery staple 42"
 SHARED = Path(os.environ.get("FRONTDOOR_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+#: Ofsted's Annex A template, vendored so the tests need nothing beside the clone.
+OFSTED_TEMPLATE = Path(__file__).parent / "fixtures" / "annex-a" / "ofsted-annex-a-template-aug2019.xlsx"
 
 
 def pytest_collection_modifyitems(config, items):

@@ -8,7 +8,7 @@ import pytest
 
 from audit_app.imports.annex_a import columns_of, list_number
 from audit_app.models import Child, Event
-from tests.conftest import SHARED
+from tests.conftest import OFSTED_TEMPLATE as TEMPLATE
 
 from .helpers import (
     annex_row,
@@ -22,8 +22,6 @@ from .helpers import (
     write_csv,
     write_workbook,
 )
-
-TEMPLATE = SHARED / "reference" / "annex-a" / "ofsted-annex-a-template-aug2019.xlsx"
 
 
 class TestOfstedTemplate:

@@ -1,10 +1,8 @@
 """The CSV, Annex A and CIN census writers produce well-formed files that match the data."""
 
 import csv
-import os
 import xml.etree.ElementTree as ET
 from datetime import date, datetime
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -14,11 +12,7 @@ from seed_cases import generate
 from seed_cases.annex_a import ANNEX_A_HEADERS, ANNEX_A_TITLES, annex_a_projection, write_annex_a
 from seed_cases.cin_census import write_cin_census
 from seed_cases.csv_format import CHILD_COLUMNS, EVENT_COLUMNS, write_csv
-
-SHARED = Path(
-    os.environ.get("FRONTDOOR_SHARED", Path(__file__).resolve().parents[2] / ".." / "shared")
-)
-TEMPLATE = SHARED / "reference" / "annex-a" / "ofsted-annex-a-template-aug2019.xlsx"
+from tests.conftest import OFSTED_TEMPLATE as TEMPLATE
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +56,7 @@ class TestCsv:
 class TestAnnexA:
     def test_sheets_titles_and_headers_match_the_template(self, authority, tmp_path):
         if not TEMPLATE.exists():
-            pytest.skip(f"the Ofsted Annex A template is not at {TEMPLATE} (set FRONTDOOR_SHARED)")
+            pytest.fail(f"the vendored Ofsted Annex A template is missing: {TEMPLATE}")
         template = openpyxl.load_workbook(TEMPLATE, read_only=True)
         ours = openpyxl.load_workbook(write_annex_a(authority, tmp_path / "a.xlsx"), read_only=True)
         assert ours.sheetnames == [f"List_{n}" for n in range(1, 9)]
