@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, NoAppException, with_appcontext
 
 from .config import INSTANCE_DIR, ConfigError
 
@@ -29,7 +29,9 @@ def _create_app():
     try:
         return create_app()
     except ConfigError as error:
-        raise click.ClickException(str(error)) from None
+        # NoAppException: Flask's group prints it as one line (a ClickException would be
+        # printed with a traceback while ``--help`` lists the commands).
+        raise NoAppException(str(error)) from None
 
 
 cli = FlaskGroup(
@@ -194,7 +196,7 @@ def purge_command(older_than: str | None, dry_run: bool):
     click.echo(summary)
 
 
-@cli.command("demo")
+@cli.command("demo", with_appcontext=False)
 @click.option("--children", default=2000, show_default=True)
 @click.option("--seed", "seed", default=1, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
