@@ -1,0 +1,127 @@
+"""Steps 1 and 2: end-to-end imports in child processes, and the openpyxl reading floor.
+
+Each import run gets a fresh database and its own interpreter; its peak resident memory
+comes from ``os.wait4``.  The CSV import runs last, so its database (the whole
+authority, six years) is the one the later steps use.
+"""
+
+from .database import fresh_schema, sibling_url
+from .harness import Row, megabytes, median, runs_label, seconds, verdict
+from .worker import run_worker
+
+__all__ = ["imports", "floor", "ensure_loaded"]
+
+GIB_KIB = 1024 * 1024
+
+
+def _formats(files) -> list[tuple[str, str, object, str]]:
+    """(format, label, path, database suffix), the CSV last."""
+    return [
+        ("annex-a", "1 import Annex A workbook (.xlsx, Lists 1-8)", files.annex_a, "annex"),
+        ("cin-census", "1 import CIN census XML (extra: not in the issue)", files.cin_census,
+         "cin"),  # fmt: skip
+        ("csv", "1 import app CSV (children.csv + events.csv)", files.csv_dir, ""),
+    ]
+
+
+def _import_once(ctx, url: str, fmt: str, path, tag: str, *, fresh: bool = True) -> dict:
+    if fresh:
+        fresh_schema(url)
+    job = {"job": "import", "url": url, "path": str(path), "format": fmt}
+    profile = ctx.profile_path(f"import-{fmt}-{tag}") if ctx.options.profile else None
+    if profile:
+        job["profile"] = str(profile)
+    result = run_worker(job, log=ctx.workdir / "logs" / f"import-{fmt}-{tag}.log")
+    if result["status"] != "committed":
+        raise RuntimeError(f"{fmt} import {result['status']}: {result['message']}")
+    return result
+
+
+def _describe(runs: list[dict]) -> tuple[str, float, float]:
+    secs = median([r["seconds"] for r in runs])
+    peak = max(r["peak_kib"] for r in runs)
+    last = runs[-1]
+    rate = last["rows_read"] / secs if secs else 0.0
+    rebuilt = (
+        f"journey summaries rebuilt by the import: {last['summaries']:,}"
+        if last["summaries"]
+        else "journey summaries not rebuilt by the import (not hooked in yet)"
+    )
+    text = (
+        f"{seconds(secs)}; {last['rows_read']:,} rows ({last['rows_rejected']:,} rejected), "
+        f"{rate:,.0f} rows/s; peak memory {megabytes(peak)}; loaded {last['children']:,} "
+        f"children, {last['events']:,} events; {rebuilt}"
+    )
+    return text, secs, peak
+
+
+def imports(ctx, db) -> list[Row]:
+    files = ctx.files
+    n = ctx.options.import_runs
+    rows = []
+    for fmt, label, path, suffix in _formats(files):
+        url = sibling_url(db.url, suffix) if suffix else db.url
+        runs = [_import_once(ctx, url, fmt, path, f"{db.kind}-{i}") for i in range(n)]
+        text, secs, peak = _describe(runs)
+        if fmt == "annex-a":
+            db.annex_seconds = secs
+        rows.append(Row(label, db.label, text, runs_label(n), "peak memory < 1 GB",
+                        verdict(peak < GIB_KIB)))  # fmt: skip
+    db.loaded = True
+    again = _import_once(ctx, db.url, "csv", files.csv_dir, f"{db.kind}-again", fresh=False)
+    rows.append(
+        Row(
+            "1 re-import the same CSV (nothing changes)",
+            db.label,
+            f"{seconds(again['seconds'])}; children whose events changed: "
+            f"{again['changed_children']:,} (should be 0); peak memory "
+            f"{megabytes(again['peak_kib'])}",
+            "1 run",
+            "peak memory < 1 GB",
+            verdict(again["peak_kib"] < GIB_KIB and again["changed_children"] == 0),
+        )
+    )
+    return rows
+
+
+def ensure_loaded(ctx, db) -> None:
+    """Load the CSV import (untimed) when the import step was skipped."""
+    if not db.loaded:
+        _import_once(ctx, db.url, "csv", ctx.files.csv_dir, f"{db.kind}-setup")
+        db.loaded = True
+
+
+def floor(ctx, db) -> list[Row]:
+    if ctx.floor is None:
+        runs = []
+        for i in range(max(1, ctx.options.repeat)):
+            job = {"job": "floor", "path": str(ctx.files.annex_a)}
+            if i == 0 and ctx.options.profile:
+                job["profile"] = str(ctx.profile_path("floor-openpyxl"))
+            runs.append(run_worker(job, log=ctx.workdir / "logs" / f"floor-{i}.log"))
+        ctx.floor = {
+            "seconds": median([r["seconds"] for r in runs]),
+            "rows": runs[0]["rows"],
+            "peak_kib": max(r["peak_kib"] for r in runs),
+            "runs": len(runs),
+        }
+    f = ctx.floor
+    text = (
+        f"reading {f['rows']:,} rows: {seconds(f['seconds'])} "
+        f"({f['rows'] / f['seconds']:,.0f} rows/s, peak {megabytes(f['peak_kib'])})"
+    )
+    if db.annex_seconds is None:
+        return [Row("2 floor: openpyxl read-only, values only", db.label,
+                    text + "; ratio needs the import step", runs_label(f["runs"]),
+                    "import / floor <= 1.5", "")]  # fmt: skip
+    ratio = db.annex_seconds / f["seconds"]
+    return [
+        Row(
+            "2 floor: openpyxl read-only, values only",
+            db.label,
+            f"{text}; Annex A import {seconds(db.annex_seconds)}: import / floor = {ratio:.2f}",
+            runs_label(f["runs"]),
+            "import / floor <= 1.5",
+            verdict(ratio <= 1.5),
+        )
+    ]

@@ -1,0 +1,177 @@
+"""Steps 4, 5 and 8: indicators (and the pandas cross-check), cohort and draw, SEF .docx."""
+
+import importlib
+import importlib.util
+import time
+from datetime import date, timedelta
+
+from .harness import NotAvailable, Row, median, runs_label, seconds, verdict
+from .steps_import import ensure_loaded
+
+__all__ = ["indicators", "cohort", "sef_docx", "period", "flatten", "compare"]
+
+
+def _module(name: str, what: str):
+    try:
+        spec = importlib.util.find_spec(name)
+    except ModuleNotFoundError:
+        spec = None
+    if spec is None:
+        raise NotAvailable(f"{name.replace('.', '/')}.py ({what}) has not landed")
+    return importlib.import_module(name)
+
+
+def _function(module, *names: str):
+    for name in names:
+        if callable(getattr(module, name, None)):
+            return getattr(module, name)
+    raise NotAvailable(f"{module.__name__} has no {' or '.join(names)} yet")
+
+
+def period(end: date) -> tuple[date, date]:
+    """The 12 months ending on ``end`` (the authority's last day of data)."""
+    start = date(end.year - 1, end.month, min(end.day, 28)) + timedelta(days=1)
+    if end.day > 28:
+        start = date(end.year - 1, end.month, 1) + timedelta(days=end.day)
+    return start, end
+
+
+def _timed(repeat: int, func) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(max(1, repeat)):
+        started = time.perf_counter()
+        result = func()
+        times.append(time.perf_counter() - started)
+    return median(times), result
+
+
+def flatten(value, prefix: str = "") -> dict[str, object]:
+    """Nested indicator results as ``{"referrals.value": 12, ...}`` for comparison."""
+    if hasattr(value, "__dataclass_fields__"):
+        value = {k: getattr(value, k) for k in value.__dataclass_fields__}
+    elif hasattr(value, "model_dump"):
+        value = value.model_dump()
+    elif hasattr(value, "_asdict"):
+        value = value._asdict()
+    if isinstance(value, dict):
+        out: dict[str, object] = {}
+        for key, item in value.items():
+            out.update(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(value, list | tuple):
+        out = {}
+        for i, item in enumerate(value):
+            out.update(flatten(item, f"{prefix}[{i}]"))
+        return out
+    return {prefix: value}
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        try:
+            return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(a)))
+        except (TypeError, ValueError):
+            return False
+    return a == b
+
+
+def compare(ours: dict, theirs: dict) -> list[str]:
+    """Keys present in both whose values differ, and keys present in only one."""
+    a, b = flatten(ours), flatten(theirs)
+    differing = [k for k in sorted(a.keys() & b.keys()) if not _same(a[k], b[k])]
+    only = sorted(a.keys() ^ b.keys())
+    return differing + [f"{k} (only in {'ours' if k in a else 'pandas'})" for k in only]
+
+
+def _as_dict(result) -> dict:
+    if hasattr(result, "to_json"):
+        result = result.to_json()
+    if hasattr(result, "as_dict"):
+        result = result.as_dict()
+    return result if isinstance(result, dict) else {"result": result}
+
+
+def indicators(ctx, db) -> list[Row]:
+    from sqlmodel import Session
+
+    mod = _module("audit_app.reports.indicators", "compute_indicators")
+    compute = _function(mod, "compute_indicators")
+    ensure_loaded(ctx, db)
+    start, end = period(ctx.files.end)
+
+    def ours():
+        with Session(db.engine) as session:
+            return compute(session=session, start=start, end=end)
+
+    ours()  # warm the connection pool and any caches
+    secs, result = _timed(ctx.options.repeat, ours)
+    ctx.profiled(f"indicators-{db.kind}", ours)
+    ours_dict = _as_dict(result)
+    rows = [
+        Row(
+            "4 indicators for 12 months (compute_indicators)",
+            db.label,
+            f"{seconds(secs)} for {start:%d/%m/%Y}-{end:%d/%m/%Y}: "
+            f"{len(flatten(ours_dict)):,} figures",
+            runs_label(max(1, ctx.options.repeat)),
+            "< 1 s",
+            verdict(secs < 1),
+        )
+    ]
+    rows.append(_pandas(ctx, db, start, end, ours_dict, secs))
+    return rows
+
+
+def _pandas(ctx, db, start, end, ours: dict, our_secs: float) -> Row:
+    label = "4b bench/pandas_reference.py: same indicators with pandas"
+    target = "no faster than ours; identical numbers"
+    try:
+        ref = _module("bench.pandas_reference", "pandas reference")
+        compute = _function(ref, "compute_indicators", "indicators", "compute")
+    except NotAvailable as reason:
+        return Row(label, db.label, f"not available: {reason}", "-", target, "not available")
+    except ImportError as error:  # pandas itself missing
+        return Row(label, db.label, f"not available: {error}", "-", target, "not available")
+    call = _pandas_call(ref, compute, ctx, db, start, end)
+    secs, theirs = _timed(ctx.options.repeat, call)
+    differences = compare(ours, _as_dict(theirs))
+    match = "MATCH" if not differences else f"MISMATCH ({len(differences)}): " + ", ".join(
+        differences[:12]
+    )
+    return Row(
+        label,
+        db.label,
+        f"{seconds(secs)} (ours {seconds(our_secs)}, ours / pandas = {our_secs / secs:.2f}); "
+        f"{match}",
+        runs_label(max(1, ctx.options.repeat)),
+        target,
+        verdict(our_secs <= secs and not differences),
+    )
+
+
+def _pandas_call(ref, compute, ctx, db, start, end):
+    """Call the reference however it is shaped: from the app's CSV export or a folder."""
+    import inspect
+
+    params = inspect.signature(compute).parameters
+    kwargs = {"start": start, "end": end}
+    folder = ctx.workdir / f"export-{db.kind}"
+    if hasattr(ref, "export_csv"):
+        folder.mkdir(parents=True, exist_ok=True)
+        ref.export_csv(engine=db.engine, folder=folder)
+    else:
+        folder = ctx.files.csv_dir
+    for name in ("folder", "csv_dir", "path", "directory"):
+        if name in params:
+            kwargs[name] = folder
+    if "engine" in params:
+        kwargs["engine"] = db.engine
+    return lambda: compute(**kwargs)
+
+
+def cohort(ctx, db) -> list[Row]:
+    raise NotAvailable("audit_app/audits/cohort.py has not landed")
+
+
+def sef_docx(ctx, db) -> list[Row]:
+    raise NotAvailable("audit_app/reports/exports.py has not landed")
