@@ -15,6 +15,12 @@ bp = Blueprint("home", __name__, url_prefix="/")
 
 __all__ = ["bp", "dashboard_counts"]
 
+#: How the dashboard names many of each kind (plain English, not "enquirys").
+PLURALS = {
+    "s47": "Strategy discussions / section 47 enquiries",
+    "cin_episode": "Episodes of need",
+}
+
 
 def dashboard_counts(*, session: Session) -> dict:
     """Counts of children and of events by kind, and the last committed import."""
@@ -24,7 +30,7 @@ def dashboard_counts(*, session: Session) -> dict:
     ).first()
     return {
         "children": session.exec(select(func.count()).select_from(Child)).one(),
-        "events": [(KIND_LABELS[k], by_kind.get(k, 0)) for k in EVENT_KINDS],
+        "events": [(PLURALS.get(k, KIND_LABELS[k] + "s"), by_kind.get(k, 0)) for k in EVENT_KINDS],
         "total_events": sum(by_kind.values()),
         "last_import": last_import,
     }
