@@ -44,8 +44,10 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import admin, audits, auth, cases, home, reports, web
     from .imports import views as imports
+    from .permissions import ROLE_LABELS
 
     web.install(app)
+    app.jinja_env.filters["role_label"] = lambda role: ROLE_LABELS.get(role, role)
     for blueprint in (auth.bp, home.bp, admin.bp, imports.bp, cases.bp, audits.bp, reports.bp):
         app.register_blueprint(blueprint)
     from .cli import register_commands

@@ -10,7 +10,9 @@ from functools import wraps
 
 from .models import ROLES
 
-__all__ = ["PERMISSIONS", "PUBLIC", "requires", "public", "allowed", "permission_of"]
+__all__ = [
+    "PERMISSIONS", "PUBLIC", "ROLE_LABELS", "requires", "public", "allowed", "permission_of",
+]
 
 ALL = frozenset(ROLES)
 
@@ -26,6 +28,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "do_audits": frozenset({"auditor", "practice_manager", "qa_lead"}),
     "view_reports": frozenset({"admin", "qa_lead", "practice_manager", "viewer"}),
     "edit_sef": frozenset({"qa_lead"}),
+}
+
+#: How each role is named on screen.
+ROLE_LABELS: dict[str, str] = {
+    "admin": "Administrator",
+    "qa_lead": "QA lead",
+    "practice_manager": "Practice manager",
+    "auditor": "Auditor",
+    "viewer": "Viewer",
 }
 
 #: Sentinel for views anyone may reach without logging in (login page, static files).
