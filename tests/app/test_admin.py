@@ -15,7 +15,7 @@ class TestUsers:
                                               "roles": ["auditor", "viewer"], "worker_name": "Worker B2"})
         assert response.status_code == 303
         page = client.get("/admin/users").text
-        assert "bea" in page and "auditor, viewer" in page
+        assert "bea" in page and "Auditor, Viewer" in page
 
     def test_weak_password_is_refused_with_a_reason(self, make_user, auth):
         make_user("root", "admin")
