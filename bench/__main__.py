@@ -22,29 +22,66 @@ from .harness import STEP_IDS, Options, command_line, profile_summary, run, writ
 def parse(argv: list[str]) -> Options:
     defaults = Options()
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--children", type=int, default=defaults.children,
-                        help="children in the synthetic authority (default 150,000)")
+    parser.add_argument(
+        "--children",
+        type=int,
+        default=defaults.children,
+        help="children in the synthetic authority (default 150,000)",
+    )
     parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--database", action="append", default=[], metavar="URL",
-                        help="SQLAlchemy URL; repeat for several (default: SQLite in the "
-                        "work folder). PostgreSQL: a scratch database, its schema is dropped")
-    parser.add_argument("--repeat", type=int, default=defaults.repeat,
-                        help="runs per step; the table shows the median (default 3)")
-    parser.add_argument("--import-repeat", type=int, default=None,
-                        help="runs per import (default: --repeat up to 20,000 children, else 1)")
-    parser.add_argument("--requests", type=int, default=defaults.requests,
-                        help="requests per page in-process (the server step sends twice this)")
+    parser.add_argument(
+        "--database",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="SQLAlchemy URL; repeat for several (default: SQLite in the "
+        "work folder). PostgreSQL: a scratch database, its schema is dropped",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=defaults.repeat,
+        help="runs per step; the table shows the median (default 3)",
+    )
+    parser.add_argument(
+        "--import-repeat",
+        type=int,
+        default=None,
+        help="runs per import (default: --repeat up to 20,000 children, else 1)",
+    )
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=defaults.requests,
+        help="requests per page in-process (the server step sends twice this)",
+    )
     parser.add_argument("--clients", type=int, default=defaults.clients)
-    parser.add_argument("--out", type=Path, default=defaults.out,
-                        help="markdown file the results are appended to (default bench/RESULTS.md)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=defaults.out,
+        help="markdown file the results are appended to (default bench/RESULTS.md)",
+    )
     parser.add_argument("--no-out", action="store_true", help="print only, write no file")
-    parser.add_argument("--workdir", type=Path, default=defaults.workdir,
-                        help="generated files, databases, logs and profiles")
-    parser.add_argument("--only", action="append", default=[], choices=STEP_IDS,
-                        help="run only these steps (repeatable)")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=defaults.workdir,
+        help="generated files, databases, logs and profiles",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        choices=STEP_IDS,
+        help="run only these steps (repeatable)",
+    )
     parser.add_argument("--skip", action="append", default=[], choices=STEP_IDS)
-    parser.add_argument("--profile", action="store_true",
-                        help="also run each step under cProfile and print the hot spots")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also run each step under cProfile and print the hot spots",
+    )
     args = parser.parse_args(argv)  # fmt: skip
     if args.children < 1:
         parser.error("--children must be at least 1")

@@ -85,9 +85,7 @@ def authority_files(workdir: Path, children: int, seed: int) -> tuple[AuthorityF
 
 
 def _size(path: Path) -> str:
-    total = (
-        sum(p.stat().st_size for p in path.iterdir()) if path.is_dir() else path.stat().st_size
-    )
+    total = sum(p.stat().st_size for p in path.iterdir()) if path.is_dir() else path.stat().st_size
     return f"{total / 1e6:,.1f} MB"
 
 

@@ -130,14 +130,23 @@ def _floor(job: dict) -> dict:
 
 
 def _rebuild(job: dict) -> dict:
+    import inspect
+
     from audit_app.db import make_engine
     from audit_app.summaries import rebuild_summaries
 
     engine = make_engine(job["url"])
+    kwargs = {"engine": engine}
+    if job.get("force") and "force" in inspect.signature(rebuild_summaries).parameters:
+        kwargs["force"] = True
     started = time.perf_counter()
-    _profiled(job.get("profile"), lambda: rebuild_summaries(engine=engine))
+    written = _profiled(job.get("profile"), lambda: rebuild_summaries(**kwargs))
     elapsed = time.perf_counter() - started
-    return {"seconds": elapsed, "summaries": _schema_rows(engine, "journeysummary")}
+    return {
+        "seconds": elapsed,
+        "written": written if isinstance(written, int) else None,
+        "summaries": _schema_rows(engine, "journeysummary"),
+    }
 
 
 def _serve(job: dict) -> None:
@@ -163,13 +172,77 @@ def _vm_hwm_kib() -> int | None:
     return None
 
 
+def _status_kib(pid: int | str, field: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _descendants(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{current}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                children = Path(f"/proc/{current}/task/{tid}/children").read_text().split()
+            except OSError:
+                continue
+            for child in map(int, children):
+                found.append(child)
+                todo.append(child)
+    return found
+
+
+class TreeSampler:
+    """The largest resident memory of this process and its helpers together, sampled.
+
+    A job may start worker processes (the journey rebuild does for a large authority);
+    their memory counts against the machine too, but not in this process's VmHWM.
+    """
+
+    def __init__(self, every: float = 0.2):
+        import threading
+
+        self.every, self.peak, self.helpers = every, 0, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = os.getpid()
+        while not self._stop.is_set():
+            others = _descendants(me)
+            self.helpers = max(self.helpers, len(others))
+            total = _status_kib(me, "VmRSS:") + sum(_status_kib(p, "VmRSS:") for p in others)
+            self.peak = max(self.peak, total)
+            self._stop.wait(self.every)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
 def main() -> None:
     job = json.loads(sys.argv[1])
     if job["job"] == "serve":
         _serve(job)
         return
-    result = JOBS[job["job"]](job)
+    with TreeSampler() as tree:
+        result = JOBS[job["job"]](job)
     result["vm_hwm_kib"] = _vm_hwm_kib()
+    result["tree_peak_kib"] = max(tree.peak, result["vm_hwm_kib"] or 0)
+    result["helpers"] = tree.helpers
     print(json.dumps(result, default=str), flush=True)
 
 
