@@ -77,6 +77,9 @@ def login():
             record_failure(username, address, session=db)
             errors["username"] = "The username or password is not right"
         else:
+            old = session.get("token")
+            if old:  # a second login in the same browser ends the first session
+                end_session(old, session=db)
             session.clear()  # rotate: nothing from before login survives
             session["token"] = start_session(user, address, session=db)
             session.permanent = False

@@ -1,12 +1,14 @@
 """The guarded web layer: who is asking, may they, and the headers every response carries."""
 
 import logging
+import os
 import secrets
 from datetime import timedelta
 
 from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .db import get_session
 from .permissions import PUBLIC, allowed, permission_of
@@ -131,7 +133,18 @@ def _csrf_error(error: CSRFError):
     return render_template("errors/400.html", reason=error.description), 400
 
 
+def trusted_proxies(app: Flask) -> int:
+    """How many reverse proxies stand in front of the app (``FRONTDOOR_TRUSTED_PROXIES``)."""
+    value = app.config.get("TRUSTED_PROXIES", os.environ.get("FRONTDOOR_TRUSTED_PROXIES", "0"))
+    return max(0, int(value or 0))
+
+
 def install(app: Flask) -> None:
+    proxies = trusted_proxies(app)
+    if proxies:
+        # Behind nginx every request comes from 127.0.0.1: without this the login throttle
+        # would count everyone as one address, and HSTS would never be sent.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.before_request(_guard)
     app.after_request(_headers)
     app.context_processor(_context)
