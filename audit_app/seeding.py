@@ -55,8 +55,14 @@ def load_teams(teams: Iterable, *, engine: Engine) -> int:
 
 
 def load_cases(cases: Iterable, *, engine: Engine) -> tuple[int, int]:
-    """Insert children and their events in one transaction; returns (children, events)."""
+    """Insert children and their events in one transaction, then build their journey summaries.
+
+    Returns (children, events).
+    """
+    from .summaries import rebuild_summaries
+
     n_children = n_events = 0
+    loaded: list[int] = []
     with engine.begin() as conn:
         pending: list = []
 
@@ -71,6 +77,7 @@ def load_cases(cases: Iterable, *, engine: Engine) -> tuple[int, int]:
                     select(Child.child_ref, Child.id).where(Child.child_ref.in_(refs))
                 ).all()
             )
+            loaded.extend(ids.values())
             events = [event_row(ids[c.child.child_id], e) for c in pending for e in c.events]
             if events:
                 conn.execute(insert(Event), events)
@@ -83,4 +90,5 @@ def load_cases(cases: Iterable, *, engine: Engine) -> tuple[int, int]:
             if len(pending) >= BATCH // 5:
                 flush()
         flush()
+    rebuild_summaries(engine=engine, child_ids=loaded)
     return n_children, n_events

@@ -1,0 +1,395 @@
+"""The derived ``JourneySummary`` table: each child's date-independent findings, rebuilt in bulk.
+
+:func:`rebuild_summaries` reads the events in one streaming query ordered by child,
+builds each journey with ``journeys``, and upserts the summaries in chunks.  A child
+whose events (and the data's history start) hash the same as when its summary was
+built is skipped, so a rebuild after an import touches only the children it changed.
+What depends on the reference date (overdue work, open-episode age, status) is not
+stored: the ``data`` column keeps the dates a query needs to decide it for any date.
+"""
+
+import hashlib
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from multiprocessing import get_context
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, func, insert, select
+
+from journeys import EVENT_FIELDS, add_working_days, build_journey, summarise_journey
+from journeys import JourneySummary as Summary
+
+from .calendar import bank_holidays
+from .mapping import event_from_mapping
+from .models import Child, Event, JourneySummary
+
+__all__ = [
+    "SUMMARY_VERSION",
+    "ASSESSMENT_RULES",
+    "rebuild_summaries",
+    "summarise_events",
+    "summary_row",
+    "history_start",
+    "holidays_between",
+    "child_ids_for_refs",
+]
+
+log = logging.getLogger(__name__)
+
+#: Part of every hash: bump it when what a summary holds changes, so all are rebuilt.
+SUMMARY_VERSION = "1"
+#: Timeliness rules whose open intervals make an assessment "overdue" at a date.
+ASSESSMENT_RULES = ("referral_to_assessment", "assessment_duration")
+#: Children per write (one transaction each) and per piece of work for a worker process.
+CHUNK = 2000
+#: Below this many children to rebuild, one process is quicker than starting workers.
+PARALLEL_FROM = 20000
+#: Children per ``IN (...)`` list when rebuilding named children (under every driver's limit).
+ID_CHUNK = 5000
+
+CHILD_T = Child.__table__
+EVENT_T = Event.__table__
+SUMMARY_T = JourneySummary.__table__
+_EVENT_COLUMNS = ("kind", "start_date", "end_date", "occurrence", *EVENT_FIELDS, "details")
+_FRONT_DOOR = ("contact", "referral")
+
+
+@lru_cache(maxsize=256)
+def holidays_between(first_year: int, last_year: int) -> frozenset[date]:
+    """England and Wales bank holidays of the years given (a journey needs only its own span)."""
+    return frozenset(d for d in bank_holidays() if first_year <= d.year <= last_year)
+
+
+def _holidays_for(events: list[dict[str, Any]], as_of: date) -> frozenset[date]:
+    if not events:
+        return frozenset()
+    first = min(e["start_date"] for e in events)
+    last = max(max((e["end_date"] or e["start_date"]) for e in events), as_of)
+    # A year either side covers every due date (45 working days, 6 months) counted from them.
+    return holidays_between(first.year - 1, last.year + 1)
+
+
+def history_start(conn: Connection) -> date | None:
+    """The earliest contact or referral the data hold: where the front-door history begins.
+
+    Annex A reaches back six months, so a re-referral or repeat plan before then
+    cannot be settled from the events alone (``journeys`` marks it history incomplete).
+    """
+    return conn.execute(
+        select(func.min(EVENT_T.c.start_date)).where(EVENT_T.c.kind.in_(_FRONT_DOOR))
+    ).scalar()
+
+
+def _digest(rows: list[tuple], salt: str) -> str:
+    """A hash of a child's event rows (sorted by their natural key) and ``salt``."""
+    return hashlib.sha256(f"{salt}|{rows!r}".encode()).hexdigest()
+
+
+def _natural_key(row: tuple) -> tuple:
+    return row[0], row[1], row[3] or 0
+
+
+def _joined(values: Iterable[str], limit: int) -> str:
+    text = ",".join(values)
+    if len(text) > limit:
+        text = text[:limit].rsplit(",", 1)[0]
+    return text
+
+
+def _assessment_overdue_from(summary: Summary, holidays: frozenset[date]) -> str | None:
+    """The first date at which an assessment still open in the data is past its timescale.
+
+    "Within N working days" is ``working_days_between(start, day) <= N``, so work is
+    overdue on and after the (N+1)th working day from its start.
+    """
+    days = [
+        add_working_days(t.start, t.limit + 1, holidays)
+        for t in summary.timeliness
+        if t.rule in ASSESSMENT_RULES and t.status == "open" and t.unit == "working_days"
+    ]
+    return min(days).isoformat() if days else None
+
+
+def summarise_events(
+    events: list[dict[str, Any]], *, as_of: date, history: date | None
+) -> tuple[Summary, frozenset[date]]:
+    """One child's journey summary from its event rows (mappings with the event columns)."""
+    holidays = _holidays_for(events, as_of)
+    G = build_journey([event_from_mapping(e) for e in events], as_of=as_of, holidays=holidays)
+    return summarise_journey(G, holidays=holidays, history_start=history), holidays
+
+
+def summary_row(
+    child_id: int,
+    digest: str,
+    summary: Summary,
+    holidays: frozenset[date],
+    built_at: datetime,
+    history: date | None = None,
+) -> dict[str, Any]:
+    """The ``journeysummary`` row for one child."""
+    data = summary.to_dict()
+    data["history_start"] = history and history.isoformat()
+    data["assessment_overdue_from"] = _assessment_overdue_from(summary, holidays)
+    data["open_checks"] = [
+        {"rule": t.rule, "node": t.node, "start": t.start.isoformat(), "due": t.due.isoformat()}
+        for t in summary.timeliness
+        if t.status == "open"
+    ]
+    return {
+        "child_id": child_id,
+        "events_hash": digest,
+        "path": summary.path[:500],
+        "furthest_stage": summary.furthest_stage,
+        "referral_count": summary.referral_count,
+        "first_referral": summary.first_referral,
+        "latest_referral": summary.latest_referral,
+        "latest_source": (summary.latest_source or None) and summary.latest_source[:16],
+        "team": summary.team[:200] if summary.team else None,
+        "worker": summary.worker[:200] if summary.worker else None,
+        "rereferred": summary.rereferred,
+        "repeat_cp": summary.repeat_cp,
+        "history_incomplete": summary.history_incomplete,
+        "anomaly_count": summary.anomaly_count,
+        "anomalies": _joined(summary.anomaly_codes, 500),
+        "breach_count": summary.breach_count,
+        "factors": _joined(summary.factors, 500),
+        "cp_categories": _joined(summary.cp_categories, 200),
+        "outcomes": _joined(summary.outcomes, 200),
+        "data": data,
+        "built_at": built_at,
+    }
+
+
+def _build_rows(
+    work: list[tuple[int, str, list[dict[str, Any]]]], as_of: date, history: date | None
+) -> list[dict[str, Any]]:
+    """Summary rows for a chunk of children."""
+    now = datetime.now(UTC)
+    rows = []
+    for child_id, digest, events in work:
+        summary, holidays = summarise_events(events, as_of=as_of, history=history)
+        rows.append(summary_row(child_id, digest, summary, holidays, now, history))
+    return rows
+
+
+def child_ids_for_refs(refs: Iterable[str], *, engine: Engine) -> list[int]:
+    """The database ids of the children with these child IDs (unknown ones are left out)."""
+    refs = list(refs)
+    ids: list[int] = []
+    with engine.connect() as conn:
+        for i in range(0, len(refs), ID_CHUNK):
+            chunk = refs[i : i + ID_CHUNK]
+            ids += conn.execute(
+                select(CHILD_T.c.id).where(CHILD_T.c.child_ref.in_(chunk))
+            ).scalars()
+    return sorted(ids)
+
+
+@dataclass(frozen=True)
+class _Part:
+    """Which children a piece of a rebuild covers: a list of ids, or ids in [low, high)."""
+
+    ids: list[int] | None = None
+    low: int | None = None
+    high: int | None = None
+
+
+def _events_by_child(conn: Connection, part: _Part) -> Iterator[tuple[int, list[tuple]]]:
+    """Each child's event rows (tuples of ``_EVENT_COLUMNS``), child by child.
+
+    One streaming query ordered by child (one per ``ID_CHUNK`` ids for a list); the
+    events of a child come in any order and the caller sorts them.
+    """
+    columns = [CHILD_T.c.id.label("child_pk"), *(EVENT_T.c[name] for name in _EVENT_COLUMNS)]
+    base = select(*columns).select_from(
+        CHILD_T.outerjoin(EVENT_T, EVENT_T.c.child_id == CHILD_T.c.id)
+    )
+    if part.ids is not None:
+        queries = [
+            base.where(CHILD_T.c.id.in_(part.ids[i : i + ID_CHUNK]))
+            for i in range(0, len(part.ids), ID_CHUNK)
+        ]
+    else:
+        if part.low is not None:
+            base = base.where(CHILD_T.c.id >= part.low)
+        if part.high is not None:
+            base = base.where(CHILD_T.c.id < part.high)
+        queries = [base]
+    for query in queries:
+        result = conn.execution_options(stream_results=True, yield_per=5000).execute(
+            query.order_by(CHILD_T.c.id)
+        )
+        current: int | None = None
+        events: list[tuple] = []
+        for row in result:
+            pk = row[0]
+            if pk != current:
+                if current is not None:
+                    yield current, events
+                current, events = pk, []
+            if row[1] is not None:
+                events.append(tuple(row[1:]))
+        if current is not None:
+            yield current, events
+
+
+def _known_hashes(conn: Connection, part: _Part) -> dict[int, str]:
+    query = select(SUMMARY_T.c.child_id, SUMMARY_T.c.events_hash)
+    if part.ids is None:
+        if part.low is not None:
+            query = query.where(SUMMARY_T.c.child_id >= part.low)
+        if part.high is not None:
+            query = query.where(SUMMARY_T.c.child_id < part.high)
+        return {k: v for k, v in conn.execute(query)}
+    known: dict[int, str] = {}
+    for i in range(0, len(part.ids), ID_CHUNK):
+        chunk = part.ids[i : i + ID_CHUNK]
+        known.update((k, v) for k, v in conn.execute(query.where(SUMMARY_T.c.child_id.in_(chunk))))
+    return known
+
+
+def _write(engine: Engine, rows: list[dict[str, Any]]) -> None:
+    """Upsert a chunk of summaries: delete the old rows and insert the new, in one transaction."""
+    if not rows:
+        return
+    with engine.begin() as conn:
+        conn.execute(
+            delete(SUMMARY_T).where(SUMMARY_T.c.child_id.in_([r["child_id"] for r in rows]))
+        )
+        conn.execute(insert(SUMMARY_T), rows)
+
+
+def _rebuild_part(
+    engine: Engine,
+    part: _Part,
+    *,
+    as_of: date,
+    history: date | None,
+    force: bool,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Rebuild the summaries of one part: read, skip the unchanged, build, write in chunks."""
+    salt = f"{SUMMARY_VERSION}|{history}"
+    written = 0
+    work: list[tuple[int, str, list[dict[str, Any]]]] = []
+
+    def flush() -> None:
+        nonlocal written, work
+        _write(engine, _build_rows(work, as_of, history))
+        written += len(work)
+        work = []
+        if progress:
+            progress(written)
+
+    with engine.connect() as conn:
+        known = {} if force else _known_hashes(conn, part)
+        for child_id, rows in _events_by_child(conn, part):
+            rows.sort(key=_natural_key)
+            digest = _digest(rows, salt)
+            if known.get(child_id) == digest:
+                continue
+            work.append(
+                (child_id, digest, [dict(zip(_EVENT_COLUMNS, r, strict=True)) for r in rows])
+            )
+            if len(work) >= CHUNK:
+                flush()
+    if work:
+        flush()
+    return written
+
+
+def _rebuild_in_worker(
+    url: str, part: _Part, as_of: date, history: date | None, force: bool
+) -> int:
+    """A worker process's share of a big rebuild: its own engine, reads and writes."""
+    from .db import make_engine
+
+    engine = make_engine(url)
+    try:
+        return _rebuild_part(engine, part, as_of=as_of, history=history, force=force)
+    finally:
+        engine.dispose()
+
+
+def _parts(conn: Connection, ids: list[int] | None, n: int) -> list[_Part]:
+    """``n`` parts of about equal size: slices of ``ids``, or id ranges over every child."""
+    if ids is not None:
+        size = -(-len(ids) // n)
+        return [_Part(ids=ids[i : i + size]) for i in range(0, len(ids), size)]
+    all_ids = list(conn.execute(select(CHILD_T.c.id).order_by(CHILD_T.c.id)).scalars())
+    if not all_ids:
+        return [_Part()]
+    size = -(-len(all_ids) // n)
+    cuts = [all_ids[i] for i in range(size, len(all_ids), size)]
+    bounds = [None, *cuts, None]
+    return [_Part(low=lo, high=hi) for lo, hi in zip(bounds, bounds[1:], strict=False)]
+
+
+def _history_moved(conn: Connection, history: date | None) -> bool:
+    """Whether the stored summaries were built with another history start than ``history``."""
+    data = conn.execute(select(SUMMARY_T.c.data).limit(1)).scalar()
+    return data is not None and data.get("history_start") != (history and history.isoformat())
+
+
+def _default_workers(todo: int) -> int:
+    if todo < PARALLEL_FROM:
+        return 1
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def rebuild_summaries(
+    *,
+    engine: Engine,
+    child_ids: Iterable[int] | None = None,
+    as_of: date | None = None,
+    force: bool = False,
+    workers: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> int:
+    """Rebuild the journey summaries of ``child_ids`` (every child when None).
+
+    Children whose events hash as before are skipped unless ``force``.  ``as_of``
+    only serves to build the graphs (nothing stored depends on it) and defaults to
+    today.  ``workers`` > 1 splits the children into that many parts, each read,
+    built and written by its own process (by default only for rebuilds of more
+    than ``PARALLEL_FROM`` children, on a machine with more than one core).
+    Returns how many summaries were written.
+    """
+    as_of = as_of or date.today()
+    ids = None if child_ids is None else sorted(set(child_ids))
+    if ids is not None and not ids:
+        return 0
+    with engine.connect() as conn:
+        history = history_start(conn)
+        if ids is not None and _history_moved(conn, history):
+            ids = None  # every child's re-referral findings may change: rebuild them all
+        todo = (
+            len(ids)
+            if ids is not None
+            else conn.execute(select(func.count()).select_from(CHILD_T)).scalar_one()
+        )
+        n_workers = workers or _default_workers(todo)
+        parts = _parts(conn, ids, n_workers) if n_workers > 1 else [_Part(ids=ids)]
+
+    def report(done: int) -> None:
+        if progress:
+            progress(f"Rebuilt {done:,} journeys")
+
+    if len(parts) == 1:
+        return _rebuild_part(
+            engine, parts[0], as_of=as_of, history=history, force=force, progress=report
+        )
+    url = engine.url.render_as_string(hide_password=False)
+    total = 0
+    with ProcessPoolExecutor(len(parts), mp_context=get_context("spawn")) as pool:
+        futures = [pool.submit(_rebuild_in_worker, url, p, as_of, history, force) for p in parts]
+        for future in as_completed(futures):
+            total += future.result()
+            report(total)
+    return total

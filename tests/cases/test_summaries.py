@@ -1,0 +1,137 @@
+"""The stored journey summaries: built on import and seeding, rebuilt only where events changed."""
+
+from datetime import date
+
+from sqlalchemy import delete, select
+
+from audit_app.imports.annex_a import columns_of
+from audit_app.models import Child, JourneySummary
+from audit_app.seeding import load_cases, load_teams
+from audit_app.summaries import rebuild_summaries
+from tests.imports.helpers import annex_row, write_workbook
+from tests.imports.helpers import load as load_file
+
+from .helpers import child, engine_of, event, load, summaries
+
+CHILDREN = [child("A1"), child("B2"), child("C3"), child("D4")]
+EVENTS = [
+    # A1: contact, referral, an assessment authorised 76 working days after it began.
+    event("A1", "contact", "2025-03-03", source="6"),
+    event("A1", "referral", "2025-03-04", source="6", team="North", worker="Worker A",
+          referrals_last_12m="0"),
+    event("A1", "assessment", "2025-03-05", "2025-06-20", team="North", worker="Worker A"),
+    # B2: a conference and a plan with no section 47 enquiry before them.
+    event("B2", "referral", "2025-01-06", source="2A", team="South"),
+    event("B2", "icpc", "2025-01-20", plan_resulted="true"),
+    event("B2", "cp_plan", "2025-01-20", category_initial="NEG", previous_plans="0"),
+    # C3: an assessment still open.
+    event("C3", "referral", "2025-02-03", source="3A", team="North"),
+    event("C3", "assessment", "2025-02-04", team="North"),
+]
+
+
+class TestImportBuildsSummaries:
+    def test_every_child_gets_its_findings(self, app, tmp_path):
+        load(app, tmp_path / "one", CHILDREN, EVENTS)
+        s = summaries(app)
+        assert set(s) == {"A1", "B2", "C3", "D4"}
+        a1 = s["A1"]
+        assert (a1["path"], a1["furthest_stage"], a1["referral_count"]) == ("C → R → A", "assessment", 1)
+        assert (a1["latest_source"], a1["team"], a1["worker"]) == ("6", "North", "Worker A")
+        assert a1["breach_count"] >= 1 and not a1["rereferred"] and not a1["history_incomplete"]
+        b2 = s["B2"]
+        assert "icpc_without_s47" in b2["anomalies"].split(",")
+        assert (b2["furthest_stage"], b2["cp_categories"], b2["anomaly_count"] >= 1) == (
+            "cp_plan", "NEG", True)
+        # The data begin on 6 January 2025: whether B2's referral was a re-referral is unknown.
+        assert b2["history_incomplete"] is True
+        assert s["D4"]["path"] == "" and s["D4"]["furthest_stage"] is None
+
+    def test_an_open_assessment_stores_when_it_becomes_overdue(self, app, tmp_path):
+        load(app, tmp_path / "one", CHILDREN, EVENTS)
+        # Referral 3 Feb 2025 + 45 working days is 7 April; on 8 April it is 46, past the
+        # timescale (the assessment's own 45 days, from 4 February, run out a day later).
+        assert summaries(app)["C3"]["data"]["assessment_overdue_from"] == "2025-04-08"
+        assert summaries(app)["A1"]["data"]["assessment_overdue_from"] is None
+
+    def test_an_annex_a_episode_of_need_beside_a_cp_plan_is_not_an_overlap(self, app, tmp_path):
+        common = {"Child Unique ID": "L6", "Gender": "b) Female", "Ethnicity": "a) WBRI",
+                  "Date of Birth": date(2015, 6, 1)}
+        cin = annex_row(6, **common, **{"CIN Start Date": date(2025, 1, 6),
+                                        "Primary Need Code": "N1 - Abuse or neglect"})
+        cp = annex_row(7, **common, **{"Child Protection Plan Start Date": date(2025, 2, 3),
+                                       "Initial Category of Abuse": "a) Neglect",
+                                       "Number of Previous Child Protection Plans": 0})
+        book = write_workbook(tmp_path / "a.xlsx", {"List 6": [columns_of(6), cin],
+                                                    "List 7": [columns_of(7), cp]})
+        assert load_file(app, book).status == "committed"
+        row = summaries(app)["L6"]
+        assert row["furthest_stage"] == "cp_plan"
+        assert "cin_cp_overlap" not in row["anomalies"].split(",")
+
+
+class TestIncrementalRebuild:
+    def test_only_the_changed_child_is_rebuilt_after_a_reimport(self, app, tmp_path):
+        load(app, tmp_path / "one", CHILDREN, EVENTS)
+        before = summaries(app)
+        assert rebuild_summaries(engine=engine_of(app)) == 0  # nothing changed since
+        # A newer export: A1's assessment was authorised on 1 April, within 45 working days.
+        changed = [e for e in EVENTS if e[:2] != ["A1", "assessment"]]
+        changed.append(event("A1", "assessment", "2025-03-05", "2025-04-01", team="North"))
+        result = load(app, tmp_path / "two", CHILDREN, changed)
+        assert result.changed_children == ["A1"]
+        after = summaries(app)
+        assert after["A1"]["events_hash"] != before["A1"]["events_hash"]
+        assert after["A1"]["breach_count"] == 0
+        for ref in ("B2", "C3", "D4"):
+            assert after[ref]["built_at"] == before[ref]["built_at"], ref
+            assert after[ref]["events_hash"] == before[ref]["events_hash"], ref
+
+    def test_a_missing_summary_is_rebuilt_and_force_rebuilds_all(self, app, tmp_path):
+        load(app, tmp_path / "one", CHILDREN, EVENTS)
+        engine = engine_of(app)
+        with engine.begin() as conn:
+            d4 = conn.execute(select(Child.id).where(Child.child_ref == "D4")).scalar_one()
+            conn.execute(delete(JourneySummary).where(JourneySummary.child_id == d4))
+        assert rebuild_summaries(engine=engine) == 1
+        assert "D4" in summaries(app)
+        assert rebuild_summaries(engine=engine, force=True) == 4
+
+    def test_an_earlier_history_rebuilds_every_child(self, app, tmp_path):
+        load(app, tmp_path / "one", CHILDREN, EVENTS)
+        assert summaries(app)["B2"]["history_incomplete"] is True
+        # An older referral for A1 takes the data back to 2023: B2's question is settled.
+        load(app, tmp_path / "two", CHILDREN,
+             [*EVENTS, event("A1", "referral", "2023-06-01", source="6")])
+        after = summaries(app)
+        assert after["B2"]["history_incomplete"] is False
+        assert after["B2"]["data"]["history_start"] == "2023-06-01"
+
+    def test_rebuild_runs_in_worker_processes_with_the_same_answers(self, app, tmp_path):
+        load(app, tmp_path / "one", CHILDREN, EVENTS)
+        before = summaries(app)
+        assert rebuild_summaries(engine=engine_of(app), force=True, workers=2) == 4
+        after = summaries(app)
+        assert {k: v["path"] for k, v in after.items()} == {k: v["path"] for k, v in before.items()}
+        assert {k: v["events_hash"] for k, v in after.items()} == {
+            k: v["events_hash"] for k, v in before.items()}
+
+
+class TestSeedingAndCommand:
+    def test_seeding_builds_every_summary(self, app):
+        from seed_cases.generator import generate
+
+        authority = generate(40, 5)
+        load_teams(authority.teams, engine=engine_of(app))
+        load_cases(authority.iter_cases(), engine=engine_of(app))
+        s = summaries(app)
+        assert len(s) == 40
+        assert any(row["path"].startswith("C → R") for row in s.values())
+
+    def test_the_command_says_how_many_it_rebuilt(self, app, runner, tmp_path):
+        load(app, tmp_path / "one", CHILDREN, EVENTS)
+        result = runner.invoke(args=["rebuild-journeys"])
+        assert result.exit_code == 0, result.output
+        assert "Rebuilt 0 journey summaries" in result.output
+        result = runner.invoke(args=["rebuild-journeys", "--force"])
+        assert "Rebuilt 4 journey summaries" in result.output
