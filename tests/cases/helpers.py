@@ -17,8 +17,14 @@ def engine_of(app):
 
 
 def event(child_id, kind, start, end="", occurrence="0", **fields):
-    row = {"child_id": child_id, "kind": kind, "start": start, "end": end,
-           "occurrence": occurrence, **fields}
+    row = {
+        "child_id": child_id,
+        "kind": kind,
+        "start": start,
+        "end": end,
+        "occurrence": occurrence,
+        **fields,
+    }
     return [row.get(c, "") for c in EVENT_COLUMNS]
 
 
@@ -28,8 +34,10 @@ def child(child_id, dob="2016-02-01", sex="b", expected_dob=""):
 
 def write_folder(folder: Path, children: list[list], events: list[list]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    for name, header, rows in (("children.csv", CHILD_COLUMNS, children),
-                               ("events.csv", EVENT_COLUMNS, events)):
+    for name, header, rows in (
+        ("children.csv", CHILD_COLUMNS, children),
+        ("events.csv", EVENT_COLUMNS, events),
+    ):
         with open(folder / name, "w", newline="", encoding="utf-8") as handle:
             csv.writer(handle).writerows([list(header), *rows])
     return folder
@@ -44,10 +52,15 @@ def load(app, folder: Path, children: list[list], events: list[list]):
 def summaries(app) -> dict[str, dict]:
     """child ID -> its stored summary row."""
     with engine_of(app).connect() as conn:
-        rows = conn.execute(
-            select(Child.child_ref, JourneySummary.__table__).join(
-                JourneySummary, JourneySummary.child_id == Child.id)
-        ).mappings().all()
+        rows = (
+            conn.execute(
+                select(Child.child_ref, JourneySummary.__table__).join(
+                    JourneySummary, JourneySummary.child_id == Child.id
+                )
+            )
+            .mappings()
+            .all()
+        )
     return {r["child_ref"]: dict(r) for r in rows}
 
 
@@ -56,8 +69,13 @@ def assign(app, child_ref: str, username: str) -> None:
     with session_scope(app) as session:
         user = session.execute(select(User).where(User.username == username)).scalar_one()
         kid = session.execute(select(Child).where(Child.child_ref == child_ref)).scalar_one()
-        audit = Audit(title="Neglect audit", theme="neglect", template_key="front_door",
-                      period_start=date(2025, 1, 1), period_end=date(2025, 12, 31))
+        audit = Audit(
+            title="Neglect audit",
+            theme="neglect",
+            template_key="front_door",
+            period_start=date(2025, 1, 1),
+            period_end=date(2025, 12, 31),
+        )
         session.add(audit)
         session.flush()
         session.add(AuditCase(audit_id=audit.id, child_id=kid.id, auditor_id=user.id))

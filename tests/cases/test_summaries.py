@@ -17,8 +17,15 @@ CHILDREN = [child("A1"), child("B2"), child("C3"), child("D4")]
 EVENTS = [
     # A1: contact, referral, an assessment authorised 76 working days after it began.
     event("A1", "contact", "2025-03-03", source="6"),
-    event("A1", "referral", "2025-03-04", source="6", team="North", worker="Worker A",
-          referrals_last_12m="0"),
+    event(
+        "A1",
+        "referral",
+        "2025-03-04",
+        source="6",
+        team="North",
+        worker="Worker A",
+        referrals_last_12m="0",
+    ),
     event("A1", "assessment", "2025-03-05", "2025-06-20", team="North", worker="Worker A"),
     # B2: a conference and a plan with no section 47 enquiry before them.
     event("B2", "referral", "2025-01-06", source="2A", team="South"),
@@ -36,13 +43,20 @@ class TestImportBuildsSummaries:
         s = summaries(app)
         assert set(s) == {"A1", "B2", "C3", "D4"}
         a1 = s["A1"]
-        assert (a1["path"], a1["furthest_stage"], a1["referral_count"]) == ("C → R → A", "assessment", 1)
+        assert (a1["path"], a1["furthest_stage"], a1["referral_count"]) == (
+            "C → R → A",
+            "assessment",
+            1,
+        )
         assert (a1["latest_source"], a1["team"], a1["worker"]) == ("6", "North", "Worker A")
         assert a1["breach_count"] >= 1 and not a1["rereferred"] and not a1["history_incomplete"]
         b2 = s["B2"]
         assert "icpc_without_s47" in b2["anomalies"].split(",")
         assert (b2["furthest_stage"], b2["cp_categories"], b2["anomaly_count"] >= 1) == (
-            "cp_plan", "NEG", True)
+            "cp_plan",
+            "NEG",
+            True,
+        )
         # The data begin on 6 January 2025: whether B2's referral was a re-referral is unknown.
         assert b2["history_incomplete"] is True
         assert s["D4"]["path"] == "" and s["D4"]["furthest_stage"] is None
@@ -55,15 +69,29 @@ class TestImportBuildsSummaries:
         assert summaries(app)["A1"]["data"]["assessment_overdue_from"] is None
 
     def test_an_annex_a_episode_of_need_beside_a_cp_plan_is_not_an_overlap(self, app, tmp_path):
-        common = {"Child Unique ID": "L6", "Gender": "b) Female", "Ethnicity": "a) WBRI",
-                  "Date of Birth": date(2015, 6, 1)}
-        cin = annex_row(6, **common, **{"CIN Start Date": date(2025, 1, 6),
-                                        "Primary Need Code": "N1 - Abuse or neglect"})
-        cp = annex_row(7, **common, **{"Child Protection Plan Start Date": date(2025, 2, 3),
-                                       "Initial Category of Abuse": "a) Neglect",
-                                       "Number of Previous Child Protection Plans": 0})
-        book = write_workbook(tmp_path / "a.xlsx", {"List 6": [columns_of(6), cin],
-                                                    "List 7": [columns_of(7), cp]})
+        common = {
+            "Child Unique ID": "L6",
+            "Gender": "b) Female",
+            "Ethnicity": "a) WBRI",
+            "Date of Birth": date(2015, 6, 1),
+        }
+        cin = annex_row(
+            6,
+            **common,
+            **{"CIN Start Date": date(2025, 1, 6), "Primary Need Code": "N1 - Abuse or neglect"},
+        )
+        cp = annex_row(
+            7,
+            **common,
+            **{
+                "Child Protection Plan Start Date": date(2025, 2, 3),
+                "Initial Category of Abuse": "a) Neglect",
+                "Number of Previous Child Protection Plans": 0,
+            },
+        )
+        book = write_workbook(
+            tmp_path / "a.xlsx", {"List 6": [columns_of(6), cin], "List 7": [columns_of(7), cp]}
+        )
         assert load_file(app, book).status == "committed"
         row = summaries(app)["L6"]
         assert row["furthest_stage"] == "cp_plan"
@@ -101,8 +129,12 @@ class TestIncrementalRebuild:
         load(app, tmp_path / "one", CHILDREN, EVENTS)
         assert summaries(app)["B2"]["history_incomplete"] is True
         # An older referral for A1 takes the data back to 2023: B2's question is settled.
-        load(app, tmp_path / "two", CHILDREN,
-             [*EVENTS, event("A1", "referral", "2023-06-01", source="6")])
+        load(
+            app,
+            tmp_path / "two",
+            CHILDREN,
+            [*EVENTS, event("A1", "referral", "2023-06-01", source="6")],
+        )
         after = summaries(app)
         assert after["B2"]["history_incomplete"] is False
         assert after["B2"]["data"]["history_start"] == "2023-06-01"
@@ -114,7 +146,8 @@ class TestIncrementalRebuild:
         after = summaries(app)
         assert {k: v["path"] for k, v in after.items()} == {k: v["path"] for k, v in before.items()}
         assert {k: v["events_hash"] for k, v in after.items()} == {
-            k: v["events_hash"] for k, v in before.items()}
+            k: v["events_hash"] for k, v in before.items()
+        }
 
 
 class TestSeedingAndCommand:
