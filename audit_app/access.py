@@ -1,11 +1,48 @@
 """The access log: every view or export of a child's record, append-only."""
 
 from flask import g, request
+from sqlalchemy import exists, select
 from sqlmodel import Session
 
-from .models import AccessLog
+from .models import AccessLog, AuditCase
 
-__all__ = ["log_access", "client_address", "record_event"]
+__all__ = [
+    "log_access",
+    "client_address",
+    "record_event",
+    "can_view_child",
+    "SEE_ALL_CHILDREN",
+    "assigned_children",
+]
+
+#: Roles that may open any child's record; auditors see only the children assigned to them.
+SEE_ALL_CHILDREN = frozenset({"admin", "qa_lead", "practice_manager"})
+
+
+def can_view_child(user, child_id: int | None, *, session: Session) -> bool:
+    """Whether ``user`` (``.id``, ``.roles``) may see the child whose database id is ``child_id``.
+
+    Admins, QA leads and practice managers may; an auditor only when an audit case
+    for that child is assigned to them; anyone else (viewers) may not.
+    """
+    if user is None or child_id is None:
+        return False
+    roles = set(user.roles)
+    if roles & SEE_ALL_CHILDREN:
+        return True
+    if "auditor" not in roles:
+        return False
+    query = select(exists().where(AuditCase.child_id == child_id, AuditCase.auditor_id == user.id))
+    return bool(session.execute(query).scalar())
+
+
+def assigned_children(user):
+    """A subquery of the child ids ``user`` may see, or None when they may see every child."""
+    if set(user.roles) & SEE_ALL_CHILDREN:
+        return None
+    if "auditor" not in set(user.roles):
+        return select(AuditCase.child_id).where(AuditCase.child_id.is_(None))
+    return select(AuditCase.child_id).where(AuditCase.auditor_id == user.id)
 
 
 def client_address() -> str:
