@@ -1,0 +1,417 @@
+"""The SEF evidence base (section 8(b)) on a small literal authority, every answer worked by hand.
+
+The period is the financial year 1 April 2025 to 31 March 2026.  Working days count
+the start day as day 0 and skip England's bank holidays (Christmas, Boxing Day and
+New Year's Day fall inside F's assessment).  Each child's events are listed in
+``COHORT`` with the figures they feed.
+"""
+
+from datetime import date
+
+import pytest
+
+from audit_app.db import session_scope
+from audit_app.models import Child, Event, Team
+from audit_app.reports.indicators import (
+    compute_indicators,
+    indicator_trend,
+    national_comparators,
+    quarter_periods,
+)
+from journeys import DEFAULT_LINK_RULES, working_days_between
+from journeys.indicators import (
+    ASSESSMENT_BANDS,
+    WorkingDayIndex,
+    band_of,
+    is_high_nfa,
+    link_latest,
+)
+
+START, END = date(2025, 4, 1), date(2026, 3, 31)
+D = date
+N, S = "North Team", "South Team"
+
+# child ref -> (dob, expected dob, ethnicity), then its events as
+# (kind, start, end, attrs).  Teams: North (Northside), South (Southside).
+COHORT: dict[str, tuple] = {
+    # contact and referral the same day; assessment 40 working days from the referral
+    # (39 from its start); CIN plan open at the end; worker W1.
+    "A": ((D(2015, 6, 1), None, "WBRI"), [
+        ("contact", D(2025, 6, 2), None, {"source": "6"}),
+        ("referral", D(2025, 6, 2), None, {"source": "6", "team": N, "worker": "W1"}),
+        ("assessment", D(2025, 6, 3), D(2025, 7, 28), {"in_need": True, "team": N, "worker": "W1"}),
+        ("cin_plan", D(2025, 7, 28), None, {"team": N, "worker": "W1"}),
+    ]),
+    # NFA from a school; re-referral (previous referral 2024-06-10, within 12 months).
+    "B": ((D(2010, 1, 15), None, "APKN"), [
+        ("referral", D(2024, 6, 10), None, {"source": "2A", "nfa": False, "team": S}),
+        ("contact", D(2025, 5, 1), None, {"source": "2A"}),
+        ("referral", D(2025, 5, 1), None, {"source": "2A", "nfa": True, "team": S, "worker": "W2"}),
+        ("cin_episode", D(2025, 5, 1), D(2025, 5, 1), {"team": S, "worker": "W2"}),
+    ]),
+    # previous referral 12 months and a day before: NOT a re-referral.
+    "C": ((D(2012, 3, 3), None, "WBRI"), [
+        ("referral", D(2024, 9, 30), None, {"source": "6", "team": N}),
+        ("referral", D(2025, 10, 1), None, {"source": "6", "team": N, "worker": "W1"}),
+    ]),
+    # previous referral exactly 12 months before: a re-referral; same-day assessment.
+    "D": ((D(2019, 2, 2), None, "BAFR"), [
+        ("referral", D(2024, 10, 1), None, {"source": "6", "team": N}),
+        ("referral", D(2025, 10, 1), None, {"source": "6", "team": N, "worker": "W1"}),
+        ("assessment", D(2025, 10, 1), D(2025, 10, 1), {"in_need": False, "team": N}),
+    ]),
+    # no earlier referral in the data, but the source system counts one: a re-referral.
+    "E": ((D(2008, 5, 5), None, "MWBC"), [
+        ("referral", D(2025, 11, 3), None, {"source": "3A", "referrals_last_12m": 1, "team": S}),
+    ]),
+    # 47 working days from the referral (late), 37 from the assessment start (in time).
+    "F": ((D(2021, 7, 7), None, "WBRI"), [
+        ("referral", D(2025, 12, 1), None, {"source": "3A", "team": S, "worker": "W2"}),
+        ("assessment", D(2025, 12, 15), D(2026, 2, 9), {"in_need": True, "team": S}),
+    ]),
+    # open assessments at 31 March 2026: G 51 working days from its referral (overdue),
+    # H exactly 45 (not overdue), I 46 and authorised only after the period (overdue).
+    "G": ((D(2012, 1, 1), None, "WBRI"), [
+        ("referral", D(2026, 1, 19), None, {"source": "6", "team": N, "worker": "W3"}),
+        ("assessment", D(2026, 1, 20), None, {"team": N, "worker": "W3"}),
+    ]),
+    "H": ((D(2012, 1, 1), None, "WBRI"), [
+        ("referral", D(2026, 1, 27), None, {"source": "6", "team": N, "worker": "W3"}),
+        ("assessment", D(2026, 1, 27), None, {"team": N, "worker": "W3"}),
+    ]),
+    "I": ((D(2012, 1, 1), None, "WBRI"), [
+        ("referral", D(2026, 1, 26), None, {"source": "6", "team": S, "worker": "W2"}),
+        ("assessment", D(2026, 1, 26), D(2026, 4, 10), {"team": S, "worker": "W2"}),
+    ]),
+    # a contact that went nowhere; its child has no recorded date of birth or ethnicity.
+    "J": ((None, None, None), [("contact", D(2025, 7, 7), None, {"source": "1A"})]),
+    # a contact 31 days before the referral: too long ago to have led to it; NFA.
+    "L": ((D(2012, 1, 1), None, "WBRI"), [
+        ("contact", D(2025, 9, 1), None, {"source": "8"}),
+        ("referral", D(2025, 10, 2), None, {"source": "8", "nfa": True, "team": S}),
+    ]),
+    # a contact on the last day that led to a referral after the period: converted.
+    "M": ((D(2012, 1, 1), None, "WBRI"), [
+        ("contact", D(2026, 3, 31), None, {"source": "6"}),
+        ("referral", D(2026, 4, 2), None, {"source": "6", "team": N}),
+    ]),
+    # S47 to ICPC in 15 working days; CP plan open at the end (worker W1).
+    "N": ((D(2012, 1, 1), None, "WBRI"), [
+        ("referral", D(2025, 9, 1), None, {"source": "6", "team": N, "worker": "W1"}),
+        ("s47", D(2025, 9, 3), D(2025, 9, 24), {"team": N}),
+        ("icpc", D(2025, 9, 24), None, {"plan_resulted": True, "team": N}),
+        ("cp_plan", D(2025, 9, 24), None, {"previous_plans": 0, "team": N, "worker": "W1"}),
+    ]),
+    # S47 to ICPC in 16 working days; no plan.
+    "O": ((D(2012, 1, 1), None, "WBRI"), [
+        ("referral", D(2025, 10, 6), None, {"source": "6", "team": S}),
+        ("s47", D(2025, 10, 6), D(2025, 10, 28), {"team": S}),
+        ("icpc", D(2025, 10, 28), None, {"plan_resulted": False, "team": S}),
+    ]),
+    # the ICPC is dated four days before its S47: left out of the timing.  A second
+    # CP plan (an earlier one in the data), open at the end.
+    "P": ((D(2012, 1, 1), None, "WBRI"), [
+        ("cp_plan", D(2022, 1, 10), D(2024, 2, 1), {"team": N}),
+        ("referral", D(2025, 11, 7), None, {"source": "5A", "team": N, "worker": "W1"}),
+        ("icpc", D(2025, 11, 10), None, {"plan_resulted": True, "team": N}),
+        ("cp_plan", D(2025, 11, 10), None, {"team": N, "worker": "W1"}),
+        ("s47", D(2025, 11, 14), D(2025, 11, 20), {"team": N}),
+    ]),
+    # an S47 that needed no conference.
+    "Q": ((D(2012, 1, 1), None, "WBRI"), [
+        ("referral", D(2025, 12, 1), None, {"source": "6", "team": S}),
+        ("s47", D(2025, 12, 1), D(2025, 12, 12), {"icpc_not_required": True, "team": S}),
+    ]),
+    # unborn: S47 to ICPC in 5 working days; the plan (linked by its date, the
+    # conference says nothing) is a repeat by its count and ends on the last day.
+    "R": ((None, D(2026, 5, 1), "WBRI"), [
+        ("referral", D(2026, 2, 2), None, {"source": "6", "team": N}),
+        ("s47", D(2026, 2, 2), D(2026, 2, 9), {"team": N}),
+        ("icpc", D(2026, 2, 9), None, {"team": N}),
+        ("cp_plan", D(2026, 2, 9), D(2026, 3, 31), {"previous_plans": 2, "team": N}),
+    ]),
+    # CP plans ending in the period: T after 2 years 3 months, U a day short of two
+    # years, V exactly two years.
+    "T": ((D(2012, 1, 1), None, "WBRI"), [("cp_plan", D(2023, 3, 15), D(2025, 6, 30), {})]),
+    "U": ((D(2012, 1, 1), None, "WBRI"), [("cp_plan", D(2024, 1, 10), D(2026, 1, 9), {})]),
+    "V": ((D(2012, 1, 1), None, "WBRI"), [("cp_plan", D(2023, 5, 1), D(2025, 5, 1), {})]),
+    # looked after: W open at the end (worker W4); X ends on the last day; Y starts after.
+    "W": ((D(2012, 1, 1), None, "WBRI"), [
+        ("lac", D(2025, 1, 1), None, {"team": S, "worker": "W4"}),
+    ]),
+    "X": ((D(2012, 1, 1), None, "WBRI"), [("lac", D(2024, 5, 1), D(2026, 3, 31), {})]),
+    "Y": ((D(2012, 1, 1), None, "WBRI"), [("lac", D(2026, 4, 1), None, {})]),
+    # an episode of need open at the end (worker W4).
+    "Z": ((D(2012, 1, 1), None, "WBRI"), [
+        ("cin_episode", D(2025, 3, 1), None, {"team": S, "worker": "W4"}),
+    ]),
+}  # fmt: skip
+
+
+def load(app, cohort: dict[str, tuple]) -> None:
+    with session_scope(app) as session:
+        session.add(Team(name=N, locality="Northside"))
+        session.add(Team(name=S, locality="Southside"))
+        for ref, ((dob, expected, ethnicity), events) in cohort.items():
+            child = Child(child_ref=ref, dob=dob, expected_dob=expected, ethnicity=ethnicity)
+            session.add(child)
+            session.flush()
+            seen: dict[tuple, int] = {}
+            for kind, start, end, attrs in events:
+                occurrence = seen.get((kind, start), 0)
+                seen[(kind, start)] = occurrence + 1
+                session.add(
+                    Event(child_id=child.id, kind=kind, start_date=start, end_date=end,
+                          occurrence=occurrence, **attrs)
+                )  # fmt: skip
+        session.commit()
+
+
+@pytest.fixture
+def indicators(app):
+    load(app, COHORT)
+    with session_scope(app) as session:
+        return compute_indicators(
+            session=session, start=START, end=END, population_under_18=10000
+        )
+
+
+def figures(found: dict, key: str) -> tuple:
+    return found[key]["value"], found[key]["numerator"], found[key]["denominator"]
+
+
+class TestFrontDoor:
+    def test_contacts_and_their_conversion(self, indicators):
+        # A, B, J, L, M; converted: A and B (same day), M (referral two days after
+        # the period); J led nowhere and L's contact was 31 days before its referral.
+        assert figures(indicators, "contacts") == (5, 5, None)
+        assert figures(indicators, "contact_referral_conversion") == (60.0, 3, 5)
+
+    def test_referrals_and_rate_per_10000(self, indicators):
+        # 15 in the year (B's, C's and D's earlier ones and M's later one are outside it).
+        assert figures(indicators, "referrals") == (15, 15, None)
+        assert figures(indicators, "referral_rate_per_10000") == (15.0, 15, 10000)
+
+    def test_nfa_rate(self, indicators):
+        assert figures(indicators, "nfa_rate") == (13.3, 2, 15)  # B and L
+
+    def test_referrals_by_source(self, indicators):
+        sources = indicators["referrals_by_source"]["sources"]
+        assert sources["6: Police"]["referrals"] == 10
+        assert sources["6: Police"]["nfa_rate"] == 0.0
+        assert sources["2A: Schools"] == {
+            "code": "2A", "referrals": 1, "share": 6.7, "nfa": 1, "nfa_rate": 100.0,
+            "high_nfa": False,  # one referral is too few to call a source's rate high
+        }  # fmt: skip
+        assert sources["8: Other"]["nfa"] == 1
+        assert sum(s["referrals"] for s in sources.values()) == 15
+
+    def test_rereferrals_need_a_previous_referral_within_12_months(self, indicators):
+        # B (2024-06-10 before 2025-05-01), D (exactly 12 months), E (by the count);
+        # not C, whose previous referral was 12 months and a day before.
+        assert figures(indicators, "rereferral_rate") == (20.0, 3, 15)
+
+    def test_referrals_leading_to_cin(self, indicators):
+        assert figures(indicators, "referrals_to_cin_rate") == (13.3, 2, 15)  # A and F
+
+
+class TestAssessments:
+    def test_completed_in_the_period_in_dfe_bands(self, indicators):
+        # A 40 working days, D the same day, F 47 (over Christmas and New Year).
+        assert figures(indicators, "assessments_completed") == (3, 3, None)
+        bands = {b["band"]: b["count"] for b in indicators["assessment_duration_bands"]["bands"]}
+        assert bands == {
+            "Same day": 1, "1–10": 0, "11–20": 0, "21–30": 0, "31–40": 1, "41–45": 0,
+            "46–50": 1, "51–60": 0, "61+": 0,
+        }  # fmt: skip
+        start_bands = indicators["assessment_duration_bands"]["bands_from_start"]
+        assert [b["count"] for b in start_bands if b["count"]] == [1, 2]  # 0; 37 and 39
+
+    def test_within_45_from_the_referral_against_england(self, indicators):
+        found = indicators["assessments_within_45_rate"]
+        assert figures(indicators, "assessments_within_45_rate") == (66.7, 2, 3)
+        assert found["measure"] == "referral to authorisation"
+        assert found["england"]["value"] == 85.7 and found["england"]["kind"] == "derived"
+
+    def test_within_45_from_the_start_beside_it(self, indicators):
+        assert figures(indicators, "assessment_start_within_45_rate") == (100.0, 3, 3)
+        assert "england" not in indicators["assessment_start_within_45_rate"]
+
+    def test_median(self, indicators):
+        found = indicators["median_assessment_duration"]
+        assert (found["value"], found["denominator"]) == (40, 3)
+        assert found["england"]["value"] == 33 and found["england"]["low"] == 17
+
+    def test_open_assessment_is_overdue_only_past_45_working_days(self, indicators):
+        # G (51) and I (46, authorised after the period) are overdue; H (45) is not.
+        assert figures(indicators, "open_assessments_over_45") == (66.7, 2, 3)
+
+
+class TestProtection:
+    def test_s47_to_icpc(self, indicators):
+        assert figures(indicators, "s47_enquiries") == (5, 5, None)  # N, O, P, Q, R
+        assert figures(indicators, "s47_icpc_conversion") == (80.0, 4, 5)  # all but Q
+
+    def test_icpc_before_its_s47_is_left_out_of_the_timing(self, indicators):
+        found = indicators["icpc_timing_bands"]
+        assert figures(indicators, "icpcs") == (4, 4, None)
+        assert {b["band"]: b["count"] for b in found["bands"]} == {
+            "0–10": 1, "11–15": 1, "16–20": 1, "21+": 0,  # R 5, N 15, O 16; P left out
+        }  # fmt: skip
+        assert (found["before_s47"], found["no_s47"]) == (1, 0)
+        assert figures(indicators, "icpc_within_15_rate") == (66.7, 2, 3)
+
+    def test_icpc_to_cp_plan(self, indicators):
+        # N and P say so; R's plan starts on the conference's day; O had none.
+        assert figures(indicators, "icpc_cp_plan_rate") == (75.0, 3, 4)
+
+    def test_repeat_plans(self, indicators):
+        assert figures(indicators, "cp_plans_started") == (3, 3, None)  # N, P, R
+        assert figures(indicators, "repeat_cp_rate") == (66.7, 2, 3)  # P (data), R (count)
+
+    def test_plans_ended_that_lasted_two_years(self, indicators):
+        # T and V (exactly two years); not U (a day short) nor R.
+        assert figures(indicators, "cp_plans_ended_two_years_rate") == (50.0, 2, 4)
+
+
+class TestAtTheEnd:
+    def test_children_in_need_cp_and_looked_after(self, indicators):
+        # CIN: A, G, H, I, N, P, W, Z.  CP: N, P (R's plan ended that day).  LAC: W.
+        assert figures(indicators, "cin_at_end") == (8, 8, None)
+        assert figures(indicators, "cp_at_end") == (2, 2, None)
+        assert figures(indicators, "lac_at_end") == (1, 1, None)
+        assert figures(indicators, "cin_rate_per_10000") == (8.0, 8, 10000)
+        assert indicators["cp_at_end"]["rate_per_10000"] == 2.0
+        lac = indicators["lac_rate_per_10000"]
+        assert lac["value"] == 1.0 and lac["england"]["value"] == 67
+
+    def test_caseloads_per_worker_and_team(self, indicators):
+        found = indicators["caseloads"]
+        assert figures(indicators, "caseloads") == (2.0, 8, 4)
+        assert found["workers"][0] == {"worker": "W1", "team": N, "children": 3}  # A, N, P
+        teams = {t["team"]: (t["locality"], t["children"], t["workers"], t["per_worker"])
+                 for t in found["teams"]}  # fmt: skip
+        assert teams == {N: ("Northside", 5, 2, 2.5), S: ("Southside", 3, 2, 1.5)}
+
+
+class TestShape:
+    def test_every_indicator_has_value_n_and_label(self, indicators):
+        for key, found in indicators.items():
+            assert {"value", "numerator", "denominator", "label"} <= set(found), key
+
+    def test_england_where_shipped(self, indicators):
+        shipped = national_comparators()
+        assert set(shipped) <= set(indicators)
+        for key, england in shipped.items():
+            assert indicators[key]["england"] == england
+            assert england["source"].startswith("DfE") and england["year"] == "2024-25"
+
+    def test_rates_need_a_population(self, app):
+        load(app, COHORT)
+        with session_scope(app) as session:
+            found = compute_indicators(session=session, start=START, end=END)
+        assert found["referral_rate_per_10000"]["value"] is None
+        assert found["cin_at_end"]["rate_per_10000"] is None
+
+    def test_bad_arguments(self, app):
+        with session_scope(app) as session, pytest.raises(ValueError, match="before it starts"):
+            compute_indicators(session=session, start=END, end=START)
+        with session_scope(app) as session, pytest.raises(ValueError, match="cannot group"):
+            compute_indicators(session=session, start=START, end=END, group_by="child")
+
+
+class TestDrillDown:
+    def groups(self, app, by: str, key: str) -> dict:
+        load(app, COHORT)
+        with session_scope(app) as session:
+            found = compute_indicators(session=session, start=START, end=END, group_by=by)
+        return {g: v["numerator"] for g, v in found[key]["groups"].items()}
+
+    def test_by_team(self, app):
+        assert self.groups(app, "team", "referrals") == {N: 8, S: 7}
+
+    def test_by_locality_from_the_team_table(self, app):
+        assert self.groups(app, "locality", "nfa_rate") == {"Northside": 0, "Southside": 2}
+
+    def test_by_ethnicity(self, app):
+        assert self.groups(app, "ethnicity", "referrals") == {
+            "Asian or Asian British": 1, "Black or Black British": 1, "Mixed or multiple": 1,
+            "White": 12,
+        }  # fmt: skip
+
+    def test_by_age_band_at_the_referral(self, app):
+        assert self.groups(app, "age_band", "referrals") == {
+            "1–4": 1, "10–15": 11, "16–17": 1, "5–9": 1, "Unborn": 1,
+        }  # fmt: skip
+
+    def test_contacts_without_a_team_are_not_recorded(self, app):
+        assert self.groups(app, "team", "contacts") == {"Not recorded": 5}
+
+
+class TestTrend:
+    def test_quarters_ending_31_march(self):
+        assert quarter_periods(END) == [
+            (D(2025, 4, 1), D(2025, 6, 30)), (D(2025, 7, 1), D(2025, 9, 30)),
+            (D(2025, 10, 1), D(2025, 12, 31)), (D(2026, 1, 1), D(2026, 3, 31)),
+        ]  # fmt: skip
+
+    def test_referrals_by_quarter(self, app):
+        load(app, COHORT)
+        with session_scope(app) as session:
+            trend = indicator_trend(session=session, end=END)
+        assert [q["label"] for q in trend] == [
+            "Apr–Jun 2025", "Jul–Sep 2025", "Oct–Dec 2025", "Jan–Mar 2026",
+        ]  # fmt: skip
+        assert [q["indicators"]["referrals"]["value"] for q in trend] == [2, 1, 8, 4]
+
+
+class TestHighNfa:
+    def test_a_source_with_many_nfa_referrals_is_flagged(self, app):
+        cohort = {
+            f"K{i}": ((D(2012, 1, 1), None, "WBRI"), [
+                ("referral", D(2025, 5, 1 + i), None,
+                 {"source": "9" if i < 12 else "6", "nfa": i < 4}),
+            ])
+            for i in range(24)
+        }  # fmt: skip
+        load(app, cohort)
+        with session_scope(app) as session:
+            found = compute_indicators(session=session, start=START, end=END)
+        # 4 of 24 overall (16.7%); anonymous 4 of 12 (33.3%, over 1.5 times); police 0 of 12.
+        sources = found["referrals_by_source"]["sources"]
+        assert sources["9: Anonymous"]["high_nfa"] is True
+        assert sources["6: Police"]["high_nfa"] is False
+        assert figures(found, "referrals_by_source") == (1, 1, 2)
+
+    def test_the_rule(self):
+        assert is_high_nfa(3, 20, 6.5)  # 15% against 6.5%
+        assert not is_high_nfa(1, 20, 6.5)
+        assert not is_high_nfa(9, 9, 6.5)  # too few referrals to judge
+
+
+class TestArithmetic:
+    def test_working_day_index_matches_journeys(self):
+        from audit_app.calendar import bank_holidays
+
+        holidays = bank_holidays()
+        first, last = D(2025, 12, 1), D(2026, 5, 31)
+        wd = WorkingDayIndex(first, last, holidays)
+        days = [D.fromordinal(o) for o in range(first.toordinal(), last.toordinal() + 1, 3)]
+        for a in days[::4]:
+            for b in days:
+                assert wd.between(a.toordinal(), b.toordinal()) == working_days_between(
+                    a, b, holidays
+                ), (a, b)
+
+    def test_bands_cover_every_day_once(self):
+        assert [band_of(d, ASSESSMENT_BANDS) for d in (0, 1, 10, 11, 45, 46, 60, 61, 400)] == [
+            "Same day", "1–10", "1–10", "11–20", "41–45", "46–50", "51–60", "61+", "61+",
+        ]  # fmt: skip
+
+    def test_exclusive_link_takes_the_next_unused_cause(self):
+        rule = next(r for r in DEFAULT_LINK_RULES if r.name == "contact_to_referral")
+        d = D(2025, 8, 4).toordinal()
+        # two contacts, three referrals: the third finds both contacts already used.
+        links = link_latest(rule, {7: ([d, d + 1], [1, 2])},
+                            [(7, d + 2, 10), (7, d + 3, 11), (7, d + 4, 12)])  # fmt: skip
+        assert links == {10: (2, False), 11: (1, False)}
