@@ -5,3 +5,5 @@ from flask import Blueprint
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 __all__ = ["bp"]
+
+from . import sef  # noqa: E402,F401  (the SEF workspace's views)
