@@ -156,7 +156,7 @@ def national_comparators() -> dict[str, dict[str, Any]]:
         for row in csv.DictReader(handle):
             value = float(row["value"])
             found[row["key"]] = {
-                "value": int(value) if value.is_integer() and row["unit"] == "count" else value,
+                "value": int(value) if value.is_integer() else value,
                 "measure": row["measure"],
                 "unit": row["unit"],
                 "low": float(row["low"]) if row["low"] else None,
