@@ -39,7 +39,12 @@ def load_config(test_config: dict | None = None) -> dict:
         "SESSION_COOKIE_SECURE": _flag("FRONTDOOR_SECURE_COOKIES", default=not demo),
         "SESSION_COOKIE_NAME": "frontdoor_session",
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the login session
-        "CASE_SYSTEM_URL": os.environ.get("FRONTDOOR_CASE_SYSTEM_URL"),
+        "CASE_SYSTEM_URL": os.environ.get("FRONTDOOR_CASE_URL")
+        or os.environ.get("FRONTDOOR_CASE_SYSTEM_URL"),
+        "LEARNING_TAGS": os.environ.get("FRONTDOOR_LEARNING_TAGS"),
+        "SMTP_HOST": os.environ.get("FRONTDOOR_SMTP_HOST"),
+        "SMTP_PORT": int(os.environ.get("FRONTDOOR_SMTP_PORT", "25")),
+        "MAIL_FROM": os.environ.get("FRONTDOOR_MAIL_FROM", "frontdoor-audit@localhost"),
         "RETENTION": os.environ.get("FRONTDOOR_RETENTION", "7y"),
         "UNDER_18_POPULATION": int(os.environ.get("FRONTDOOR_UNDER_18_POPULATION", "0")) or None,
     }
