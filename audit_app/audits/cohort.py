@@ -218,7 +218,7 @@ def _choose(key: str, raw: object, allowed: Iterable[str], *, upper: bool = Fals
         value = value.upper() if upper else value
         if value not in allowed:
             raise RuleError(
-                key, raw, f"‘{value}’ is not a {RULE_LABELS[key]} (one of {', '.join(allowed)})"
+                key, raw, f"‘{value}’ is not a value of the rule ‘{RULE_LABELS[key]}’ (one of {', '.join(allowed)})"
             )
         if value not in chosen:
             chosen.append(value)

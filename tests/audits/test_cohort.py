@@ -172,8 +172,8 @@ class TestParseRules:
         "raw, key, words",
         [
             ({"colour": "red"}, "colour", "no cohort rule called ‘colour’"),
-            ({"factors": "99Z"}, "factors", "‘99Z’ is not a assessment factors"),
-            ({"stage": "prison"}, "stage", "‘prison’ is not a stage reached"),
+            ({"factors": "99Z"}, "factors", "‘99Z’ is not a value of the rule ‘assessment factors’"),
+            ({"stage": "prison"}, "stage", "‘prison’ is not a value of the rule ‘stage reached’"),
             ({"from": "2025-02-30"}, "from", "must be a real date"),
             ({"from": "2025-05-01", "to": "2025-04-01"}, "to", "on or after"),
             ({"disability": "perhaps"}, "disability", "yes or no"),
