@@ -54,6 +54,9 @@ def log_access(
 ) -> None:
     """Record that the current user did ``action`` to ``child_ref``; commits at once."""
     user = g.get("user")
+    # End the page's read transaction first, so the insert opens its own and waits for
+    # SQLite's write lock instead of failing when another request wrote meanwhile.
+    session.commit()
     session.add(
         AccessLog(
             user_id=user.id if user else None,

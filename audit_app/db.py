@@ -6,12 +6,13 @@ is reached through ``postgresql+psycopg://`` URLs.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlmodel import Session
 
-__all__ = ["make_engine", "get_session", "engine", "session_scope", "is_sqlite"]
+__all__ = ["make_engine", "get_session", "engine", "session_scope", "is_sqlite", "write_intent"]
 
 BUSY_TIMEOUT_MS = 15000
 
@@ -30,10 +31,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+#: True while serving a request that changes data (POST): its SQLite transactions begin
+#: IMMEDIATE, taking the write lock up front and queueing for it (busy timeout).  A
+#: deferred transaction that read first cannot take the lock once another writer has
+#: committed: SQLite then fails at once with "database is locked" (SQLITE_BUSY_SNAPSHOT).
+write_intent: ContextVar[bool] = ContextVar("frontdoor_write_intent", default=False)
+
+
 def _sqlite_begin(conn) -> None:
     # pysqlite's own transaction handling defers BEGIN; issue it ourselves so that
     # every transaction (and its write lock) starts where SQLAlchemy thinks it does.
-    conn.exec_driver_sql("BEGIN")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
 
 
 def make_engine(url: str) -> Engine:

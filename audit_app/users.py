@@ -144,7 +144,10 @@ def resume_session(
     if user is None or not user.active:
         return None
     if now - _aware(row.last_seen_at) > timedelta(seconds=60):
-        # Touch at most once a minute, so reads do not each take SQLite's write lock.
+        # Touch at most once a minute, so reads do not each take SQLite's write lock.  End
+        # the read first: a write that opens its own transaction waits for the lock, where
+        # one that follows reads fails at once if someone else wrote in between (SQLite).
+        session.commit()
         session.exec(update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now))
         session.commit()
     return CurrentUser(

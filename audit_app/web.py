@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .db import get_session
+from .db import get_session, write_intent
 from .permissions import PUBLIC, allowed, permission_of
 from .users import resume_session
 
@@ -43,8 +43,12 @@ def _load_user() -> None:
             g.session_expired = True
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def _guard():
     g.csp_nonce = secrets.token_urlsafe(16)
+    write_intent.set(request.method not in SAFE_METHODS)
     if request.endpoint is None:
         return None  # 404 or 405 follows
     if request.endpoint == "static":
@@ -146,6 +150,7 @@ def install(app: Flask) -> None:
         # would count everyone as one address, and HSTS would never be sent.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.before_request(_guard)
+    app.teardown_request(lambda _exc: write_intent.set(False))
     app.after_request(_headers)
     app.context_processor(_context)
     for status in (400, 403, 404, 405, 413):

@@ -8,6 +8,8 @@ all.  Every attempt, refused and failed ones too, is kept as an ``ImportBatch``.
 
 import hashlib
 import logging
+import os
+import socket
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -15,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Engine, insert, select, update
 
 from ..models import ImportBatch
 from . import merge
@@ -27,7 +29,15 @@ from .rows import Row
 from .staging import Stage
 from .tables import refuse_unreadable, sniff
 
-__all__ = ["FORMATS", "ImportResult", "Refused", "run_import", "detect_format", "start_batch"]
+__all__ = [
+    "FORMATS",
+    "ImportResult",
+    "Refused",
+    "run_import",
+    "detect_format",
+    "start_batch",
+    "close_interrupted",
+]
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +95,53 @@ def _reader(fmt: str) -> Callable[[Path, Report], Iterator[Row]]:
     return {"annex-a": read_annex_a, "cin-census": read_cin_census, "csv": read_app_csv}[fmt]
 
 
+RUNNER_PREFIX = "Running in process "
+
+
+def _runner_note() -> str:
+    return f"{RUNNER_PREFIX}{os.getpid()} on {socket.gethostname()}"
+
+
+def _is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def close_interrupted(engine: Engine) -> list[int]:
+    """Mark as failed the batches still "running" whose process on this host has died.
+
+    A killed import (SIGKILL, a crash, a worker restarted) rolled its data back but
+    could not record its end; without this its history row would say "running" forever.
+    """
+    host = socket.gethostname()
+    with engine.connect() as conn:
+        running = conn.execute(
+            select(BATCH_T.c.id, BATCH_T.c.message).where(BATCH_T.c.status == "running")
+        ).all()
+    dead = []
+    for batch_id, note in running:
+        pid_text, _, on_host = (note or "").removeprefix(RUNNER_PREFIX).partition(" on ")
+        if not (note or "").startswith(RUNNER_PREFIX) or on_host != host:
+            continue
+        if pid_text.isdigit() and not _is_alive(int(pid_text)):
+            dead.append(batch_id)
+    for batch_id in dead:
+        _set(
+            engine,
+            batch_id,
+            status="failed",
+            finished_at=datetime.now(UTC),
+            progress="Interrupted",
+            message="The import was interrupted (its process stopped) and nothing was changed.",
+        )
+    return dead
+
+
 def start_batch(
     engine: Engine,
     *,
@@ -95,6 +152,7 @@ def start_batch(
     file_checksum: str | None = None,
 ) -> int:
     """Create the batch row (status running) at once, so a page can poll it."""
+    close_interrupted(engine)
     with engine.begin() as conn:
         result = conn.execute(
             insert(BATCH_T).values(
@@ -106,6 +164,7 @@ def start_batch(
                 checksum=file_checksum,
                 started_at=datetime.now(UTC),
                 progress="Waiting to start",
+                message=_runner_note(),
             )
         )
         return result.inserted_primary_key[0]

@@ -14,7 +14,7 @@ from ..exporting import csv_response
 from ..models import ImportBatch, User
 from ..permissions import requires
 from ..rendering import render
-from . import DEFAULT_MAX_REJECT, FORMATS, run_import, start_batch
+from . import DEFAULT_MAX_REJECT, FORMATS, close_interrupted, run_import, start_batch
 from .report import report_rows
 
 __all__ = ["bp", "start_upload", "ACCEPTED_TYPES"]
@@ -155,4 +155,5 @@ def report_csv(batch_id: int):
 @bp.route("/history")
 @requires("import_data")
 def history():
+    close_interrupted(engine())
     return render("imports/history.html", batches=_recent(get_session(), 200))
