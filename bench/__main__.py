@@ -78,6 +78,12 @@ def parse(argv: list[str]) -> Options:
     )
     parser.add_argument("--skip", action="append", default=[], choices=STEP_IDS)
     parser.add_argument(
+        "--reuse-database",
+        action="store_true",
+        help="with --only: the databases already hold this authority (from an earlier run "
+        "with the same --children and --workdir); do not import it again",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="also run each step under cProfile and print the hot spots",
@@ -98,6 +104,7 @@ def parse(argv: list[str]) -> Options:
         steps=tuple(args.only),
         skip=tuple(args.skip),
         profile=args.profile,
+        reuse=args.reuse_database,
         command=command_line(argv),
     )
 

@@ -55,6 +55,7 @@ class Options:
     steps: tuple[str, ...] = ()  # empty: every step
     skip: tuple[str, ...] = ()
     profile: bool = False
+    reuse: bool = False  # the databases already hold this authority's CSV import
     command: str = ""
 
     @property
@@ -230,8 +231,8 @@ _ONCE = {"generate", "journey"}
 
 def _databases(options: Options) -> list[Database]:
     urls = options.databases or [f"sqlite:///{options.workdir / 'sqlite' / 'bench.sqlite3'}"]
-    return [Database(url=url, kind="SQLite" if url.startswith("sqlite") else "PostgreSQL")
-            for url in urls]  # fmt: skip
+    return [Database(url=url, kind="SQLite" if url.startswith("sqlite") else "PostgreSQL",
+                     loaded=options.reuse) for url in urls]  # fmt: skip
 
 
 def _run_step(ctx: Context, sid: str, label: str, target: str, func, db) -> list[Row]:

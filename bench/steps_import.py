@@ -28,13 +28,14 @@ def _formats(files) -> list[tuple[str, str, object, str]]:
     ]
 
 
-def _import_once(ctx, url: str, fmt: str, path, tag: str, *, fresh: bool = True) -> dict:
+def _import_once(
+    ctx, url: str, fmt: str, path, tag: str, *, fresh: bool = True, profile: bool = False
+) -> dict:
     if fresh:
         fresh_schema(url)
     job = {"job": "import", "url": url, "path": str(path), "format": fmt}
-    profile = ctx.profile_path(f"import-{fmt}-{tag}") if ctx.options.profile else None
-    if profile:
-        job["profile"] = str(profile)
+    if profile:  # an extra, untimed run: cProfile slows what it watches
+        job["profile"] = str(ctx.profile_path(f"import-{fmt}-{tag}"))
     result = run_worker(job, log=ctx.workdir / "logs" / f"import-{fmt}-{tag}.log")
     if result["status"] != "committed":
         raise RuntimeError(f"{fmt} import {result['status']}: {result['message']}")
@@ -65,6 +66,8 @@ def imports(ctx, db) -> list[Row]:
     rows = []
     for fmt, label, path, suffix in _formats(files):
         url = sibling_url(db.url, suffix) if suffix else db.url
+        if ctx.options.profile:
+            _import_once(ctx, url, fmt, path, db.kind, profile=True)
         runs = [_import_once(ctx, url, fmt, path, f"{db.kind}-{i}") for i in range(n)]
         text, secs, peak = _describe(runs)
         if fmt == "annex-a":
@@ -73,6 +76,9 @@ def imports(ctx, db) -> list[Row]:
                         verdict(peak < GIB_KIB)))  # fmt: skip
     db.loaded = True
     again = _import_once(ctx, db.url, "csv", files.csv_dir, f"{db.kind}-again", fresh=False)
+    if ctx.options.profile:
+        _import_once(ctx, db.url, "csv", files.csv_dir, f"{db.kind}-again", fresh=False,
+                     profile=True)  # fmt: skip
     mem_text, peak = memory([again])
     rows.append(
         Row(
@@ -110,10 +116,11 @@ def ensure_loaded(ctx, db, *, summaries: bool = False) -> None:
 def floor(ctx, db) -> list[Row]:
     if ctx.floor is None:
         runs = []
+        job = {"job": "floor", "path": str(ctx.files.annex_a)}
+        if ctx.options.profile:
+            run_worker({**job, "profile": str(ctx.profile_path("floor-openpyxl"))},
+                       log=ctx.workdir / "logs" / "floor-profile.log")  # fmt: skip
         for i in range(max(1, ctx.options.repeat)):
-            job = {"job": "floor", "path": str(ctx.files.annex_a)}
-            if i == 0 and ctx.options.profile:
-                job["profile"] = str(ctx.profile_path("floor-openpyxl"))
             runs.append(run_worker(job, log=ctx.workdir / "logs" / f"floor-{i}.log"))
         ctx.floor = {
             "seconds": median([r["seconds"] for r in runs]),
