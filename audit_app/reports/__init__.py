@@ -7,3 +7,4 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 __all__ = ["bp"]
 
 from . import sef  # noqa: E402,F401  (the SEF workspace's views)
+from .indicator_views import indicators_page  # noqa: E402,F401  (the evidence base page, 8(b))

@@ -415,3 +415,63 @@ class TestArithmetic:
         links = link_latest(rule, {7: ([d, d + 1], [1, 2])},
                             [(7, d + 2, 10), (7, d + 3, 11), (7, d + 4, 12)])  # fmt: skip
         assert links == {10: (2, False), 11: (1, False)}
+
+
+class TestPage:
+    URL = "/reports/indicators?from=2025-04-01&to=2026-03-31"
+
+    def sign_in(self, app, make_user, auth, role="viewer"):
+        load(app, COHORT)
+        app.config["UNDER_18_POPULATION"] = 10000
+        auth.login(make_user(f"someone-{role}", role))
+
+    def test_each_indicator_beside_england_with_n(self, app, make_user, auth, client):
+        self.sign_in(app, make_user, auth)
+        page = client.get(self.URL)
+        assert page.status_code == 200
+        html = page.text
+        row = html[html.index('id="indicator-rereferral-rate"'):]
+        row = row[: row.index("</tr>")]
+        assert "20.0%" in row and "3 of 15" in row and "22.6%" in row and "2024-25, published" in row
+        assert "from the referral to authorisation" in html and "85.7%" in html
+        # no child's identifier anywhere on the page
+        for ref in COHORT:
+            assert f">{ref}<" not in html
+
+    def test_quarterly_trend_and_sparklines(self, app, make_user, auth, client):
+        self.sign_in(app, make_user, auth)
+        html = client.get(self.URL).text
+        trend = html[html.index('id="indicators-trend"'):]
+        trend = trend[: trend.index("</table>")]
+        assert "Apr–Jun 2025" in trend and "Jan–Mar 2026" in trend
+        assert "<polyline" in trend
+
+    def test_drill_down_full_page_and_htmx_partial(self, app, make_user, auth, client):
+        self.sign_in(app, make_user, auth)
+        full = client.get(self.URL + "&by=locality")
+        assert full.status_code == 200
+        assert "Northside" in full.text and 'id="indicators-trend"' in full.text
+        partial = client.get(self.URL + "&by=locality", headers={"HX-Request": "true"})
+        assert partial.status_code == 200 and "HX-Request" in partial.headers["Vary"]
+        assert partial.text.lstrip().startswith('<div id="indicators-groups"')
+        assert "Southside" in partial.text and "indicators-trend" not in partial.text
+
+    def test_bad_dates_are_named_with_their_value(self, app, make_user, auth, client):
+        self.sign_in(app, make_user, auth)
+        page = client.get("/reports/indicators?from=2025-13-01&to=2026-03-31")
+        assert page.status_code == 400
+        assert "There is a problem" in page.text
+        assert "Period start must be a date like 2025-04-01, not ‘2025-13-01’" in page.text
+        backwards = client.get("/reports/indicators?from=2026-04-01&to=2026-03-31&by=child")
+        assert backwards.status_code == 400
+        assert "is before the period start" in backwards.text and "not ‘child’" in backwards.text
+
+    def test_default_period_is_the_year_to_the_latest_event(self, app, make_user, auth, client):
+        self.sign_in(app, make_user, auth)
+        html = client.get("/reports/indicators").text
+        # the latest event is M's referral on 2 April 2026
+        assert 'value="2025-04-03"' in html and 'value="2026-04-02"' in html
+
+    def test_auditors_may_not_see_it(self, app, make_user, auth, client):
+        self.sign_in(app, make_user, auth, role="auditor")
+        assert client.get(self.URL).status_code == 403

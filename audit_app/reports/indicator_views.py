@@ -1,0 +1,197 @@
+"""The evidence base page (SEF 8(b)): each indicator beside England, with n, trend, drill-down.
+
+Aggregates only: no child appears on the page, so nothing here is logged as a view
+of a child's record.
+"""
+
+from datetime import date
+
+from flask import current_app, request
+
+from ..db import get_session
+from ..permissions import requires
+from ..rendering import is_partial_request, render
+from . import bp
+from .indicators import GROUPINGS, compute_indicators, default_period, indicator_trend
+
+__all__ = ["indicators_page", "page_context", "parse_period", "SECTIONS", "TREND_KEYS"]
+
+#: The page's tables: title -> indicator names, in Appendix B's order.
+SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Contacts and referrals", (
+        "contacts", "referrals", "referral_rate_per_10000", "contact_referral_conversion",
+        "nfa_rate", "rereferral_rate", "referrals_to_cin_rate",
+    )),
+    ("Assessments", (
+        "assessments_completed", "assessments_within_45_rate", "assessment_start_within_45_rate",
+        "median_assessment_duration", "open_assessments_over_45",
+    )),
+    ("Section 47 enquiries and child protection", (
+        "s47_enquiries", "s47_icpc_conversion", "icpcs", "icpc_within_15_rate",
+        "icpc_cp_plan_rate", "cp_plans_started", "repeat_cp_rate", "cp_plans_ended_two_years_rate",
+    )),
+    ("Children at the end of the period", (
+        "cin_at_end", "cin_rate_per_10000", "cp_at_end", "cp_rate_per_10000", "lac_at_end",
+        "lac_rate_per_10000", "caseloads",
+    )),
+)  # fmt: skip
+#: Indicators in the quarterly trend table.
+TREND_KEYS = (
+    "referrals", "nfa_rate", "rereferral_rate", "assessments_within_45_rate",
+    "open_assessments_over_45", "icpc_within_15_rate", "cp_plans_started", "cin_at_end",
+)  # fmt: skip
+#: Indicators in the drill-down table.
+GROUP_KEYS = (
+    "referrals", "nfa_rate", "rereferral_rate", "assessments_within_45_rate",
+    "icpc_within_15_rate", "cin_at_end",
+)  # fmt: skip
+FIELD_NAMES = {"from": "Period start", "to": "Period end", "by": "Drill down by"}
+
+
+def shown(value, unit: str | None) -> str:
+    """A figure as the page writes it."""
+    if value is None:
+        return "—"
+    if unit == "percent":
+        return f"{value:.1f}%"
+    if unit == "per 10000":
+        return f"{value:,.1f}"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.1f}"
+    return f"{int(value):,}" if isinstance(value, int | float) else str(value)
+
+
+def n_text(found: dict) -> str:
+    num, den = found.get("numerator"), found.get("denominator")
+    if num is not None and den is not None:
+        return f"{num:,} of {den:,}"
+    n = den if den is not None else num
+    return "" if n is None else f"n = {n:,}"
+
+
+def parse_period(args, *, today: date) -> tuple[dict, list[dict]]:
+    """The period and drill-down asked for, or errors naming each field and value."""
+    errors, values = [], {}
+    start, end = default_period(session=get_session(), today=today)
+    for name, fallback in (("from", start), ("to", end)):
+        text = (args.get(name) or "").strip()
+        if not text:
+            values[name] = fallback
+            continue
+        try:
+            values[name] = date.fromisoformat(text)
+        except ValueError:
+            errors.append(
+                {"href": f"#{name}", "field": name,
+                 "text": f"{FIELD_NAMES[name]} must be a date like 2025-04-01, not ‘{text}’"}
+            )  # fmt: skip
+            values[name] = fallback
+    if not errors and values["to"] < values["from"]:
+        errors.append(
+            {"href": "#to", "field": "to",
+             "text": f"Period end ‘{values['to']:%Y-%m-%d}’ is before the period start "
+                     f"‘{values['from']:%Y-%m-%d}’"}
+        )  # fmt: skip
+    by = (args.get("by") or "").strip() or None
+    if by is not None and by not in GROUPINGS:
+        errors.append(
+            {"href": "#by", "field": "by",
+             "text": f"Drill down by one of {', '.join(GROUPINGS.values()).lower()}, not ‘{by}’"}
+        )  # fmt: skip
+        by = None
+    values["by"] = by
+    return values, errors
+
+
+def _rows(found: dict, keys) -> list[dict]:
+    rows = []
+    for key in keys:
+        item = found[key]
+        england = item.get("england")
+        rows.append(
+            {
+                "key": key,
+                "label": item["label"],
+                "value": shown(item["value"], item.get("unit")),
+                "unit": item.get("unit"),
+                "n": n_text(item),
+                "england": shown(england["value"], england["unit"]) if england else "",
+                "england_note": f"{england['year']}, {england['kind']}" if england else "",
+            }
+        )
+    return rows
+
+
+def sparkline(values: list) -> str | None:
+    """Points for a 100×24 SVG polyline of a series (None when under two values known)."""
+    known = [(i, v) for i, v in enumerate(values) if v is not None]
+    if len(known) < 2:
+        return None
+    low, high = min(v for _, v in known), max(v for _, v in known)
+    span = (high - low) or 1
+    step = 100 / max(len(values) - 1, 1)
+    return " ".join(f"{i * step:.1f},{22 - 20 * (v - low) / span:.1f}" for i, v in known)
+
+
+def _trend(trend: list[dict]) -> list[dict]:
+    rows = []
+    for key in TREND_KEYS:
+        items = [q["indicators"][key] for q in trend]
+        rows.append(
+            {
+                "label": items[0]["label"],
+                "cells": [(shown(i["value"], i.get("unit")), n_text(i)) for i in items],
+                "points": sparkline([i["value"] for i in items]),
+            }
+        )
+    return rows
+
+
+def _groups(found: dict) -> dict:
+    names: list[str] = []
+    for key in GROUP_KEYS:
+        names += [g for g in found[key].get("groups", {}) if g not in names]
+    rows = []
+    for name in sorted(names, key=lambda g: (g == "Not recorded", g)):
+        cells = []
+        for key in GROUP_KEYS:
+            item = found[key].get("groups", {}).get(name)
+            if item is None:
+                cells.append(("—", ""))
+            else:
+                cells.append((shown(item["value"], found[key].get("unit")), n_text(item)))
+        rows.append({"name": name, "cells": cells})
+    return {"columns": [found[k]["label"] for k in GROUP_KEYS], "rows": rows}
+
+
+def page_context(values: dict, population: int | None, *, partial: bool) -> dict:
+    """What the page shows; a drill-down swap needs only the grouped figures."""
+    session = get_session()
+    period = {"session": session, "start": values["from"], "end": values["to"],
+              "population_under_18": population}  # fmt: skip
+    context: dict = {"values": values, "groupings": GROUPINGS, "population": population}
+    if values["by"]:
+        context["groups"] = _groups(compute_indicators(**period, group_by=values["by"]))
+    if not partial:
+        found = compute_indicators(**period)
+        trend = indicator_trend(session=session, end=values["to"], population_under_18=population)
+        context |= {
+            "found": found,
+            "sections": [(title, _rows(found, keys)) for title, keys in SECTIONS],
+            "trend_labels": [q["label"] for q in trend],
+            "trend": _trend(trend),
+        }
+    return context
+
+
+@bp.route("/indicators")
+@requires("view_reports")
+def indicators_page():
+    values, errors = parse_period(request.args, today=date.today())
+    population = current_app.config.get("UNDER_18_POPULATION")
+    if errors:  # say what is wrong; work nothing out from a period nobody asked for
+        context = {"values": values, "groupings": GROUPINGS, "population": population}
+    else:
+        context = page_context(values, population, partial=is_partial_request())
+    return render("reports/indicators.html", "reports/_indicator_groups.html",
+                  status=400 if errors else 200, errors=errors, **context)  # fmt: skip
