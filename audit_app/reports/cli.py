@@ -8,6 +8,8 @@ COMMANDS: dict[str, click.Command] = {}
 
 # -- export-sef (the SEF workspace) ----------------------------------------------------------
 
+from flask.cli import with_appcontext as _with_appcontext  # noqa: E402
+
 
 @click.command("export-sef")
 @click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]),
@@ -21,6 +23,7 @@ COMMANDS: dict[str, click.Command] = {}
               help="Children under 18 in the area, for rates per 10,000.")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, writable=True),
               help="FILE.docx, FILE.xlsx, FILE.json or FILE.csv.zip")
+@_with_appcontext
 def export_sef_command(start, end, audit_id, theme, include_unfinalised, population, out):
     """Write the pseudonymised SEF for a period: Word (.docx) or the evidence tables."""
     from datetime import UTC, datetime
