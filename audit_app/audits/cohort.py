@@ -681,16 +681,16 @@ def default_reserves(n: int) -> int:
 
 
 def _exclusion_words(exclusions: Exclusions, counts: dict[str, int]) -> str:
+    def many(count: int, what: str) -> str:
+        if count == 0:
+            return f"children {what} (there were none)"
+        return f"{count} {'child' if count == 1 else 'children'} {what}"
+
     words = []
     if exclusions.audited_months:
-        words.append(
-            f"{counts['audited']} {'child' if counts['audited'] == 1 else 'children'} audited in the "
-            f"last {exclusions.audited_months} months"
-        )
+        words.append(many(counts["audited"], f"audited in the last {exclusions.audited_months} months"))
     if exclusions.open_audits:
-        words.append(
-            f"{counts['open']} {'child' if counts['open'] == 1 else 'children'} already in an open audit"
-        )
+        words.append(many(counts["open"], "already in an open audit"))
     return " and ".join(words)
 
 

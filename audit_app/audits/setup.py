@@ -412,6 +412,7 @@ def _setup_context(form, rules: dict, problems: Problems) -> dict:
         "stage_options": [(s, STAGE_LABELS[s]) for s in STAGES], "outcome_options": _options(OUTCOMES),
         "source_options": _options(REFERRAL_SOURCES, codes=True),
         "age_options": [(k, v[0]) for k, v in AGE_BANDS.items()],
+        "more_open": any(key in rules for key in MORE_RULES),
     }  # fmt: skip
     context["ethnicity_options"] = [(e, e) for e in context["ethnicities"]]
     context["team_options"] = [(t, t) for t in context["teams"]]
@@ -430,12 +431,26 @@ def _distinct(column) -> list[str]:
     return [v for v in get_session().exec(select(column).distinct().order_by(column)).all() if v]
 
 
+#: The built-in template a theme starts with (the core front-door tool otherwise).
+THEME_TEMPLATES = {
+    "neglect": "neglect", "cse": "cse", "missing": "missing", "disability": "disability",
+    "domestic_abuse": "domestic-abuse-toxic-trio", "toxic_trio": "domestic-abuse-toxic-trio",
+    "trafficking": "cse",
+}  # fmt: skip
+MORE_RULES = ("stage", "outcome", "source", "age_band", "ethnicity", "team", "worker", "disability",
+              "rereferred", "repeat_cp", "overdue_assessment", "anomalies")  # fmt: skip
+
+
 def _theme_form(theme: str):
     """The form a theme starts from: its rules, as the form's fields."""
     from werkzeug.datastructures import MultiDict
 
     _, rules, method, _ = THEMES.get(theme, THEMES["general"])
     form = MultiDict({"theme": theme if theme in THEMES else "general", "method": method})
+    key = THEME_TEMPLATES.get(theme, "core-front-door")
+    versions = [v for k, v in builtin_templates() if k == key]
+    if versions:
+        form["template"] = f"{key}@{max(versions)}"
     for key, value in rules.items():
         for item in value if isinstance(value, list) else [value]:
             form.add(f"rule_{key}", item)

@@ -310,5 +310,5 @@ class TestDrawSample:
             drawn = draw_sample(parse_rules({"source": "6"}), session=s, as_of=AS_OF, now=NOW, n=1, seed=5, reserves=0)
         assert drawn.description == (
             "All 1 child taken from 1 child referred by police, after excluding 1 child audited in "
-            "the last 12 months and 0 children already in an open audit; seed 5."
+            "the last 12 months and children already in an open audit (there were none); seed 5."
         )
