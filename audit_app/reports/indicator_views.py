@@ -45,6 +45,12 @@ GROUP_KEYS = (
     "referrals", "nfa_rate", "rereferral_rate", "assessments_within_45_rate",
     "icpc_within_15_rate", "cin_at_end",
 )  # fmt: skip
+#: Short column headings for the drill-down table.
+GROUP_HEADINGS = {
+    "referrals": "Referrals", "nfa_rate": "NFA", "rereferral_rate": "Re-referrals",
+    "assessments_within_45_rate": "Assessments in 45 days", "icpc_within_15_rate":
+    "ICPCs in 15 days", "cin_at_end": "In need at the end",
+}  # fmt: skip
 FIELD_NAMES = {"from": "Period start", "to": "Period end", "by": "Drill down by"}
 
 
@@ -161,7 +167,7 @@ def _groups(found: dict) -> dict:
             else:
                 cells.append((shown(item["value"], found[key].get("unit")), n_text(item)))
         rows.append({"name": name, "cells": cells})
-    return {"columns": [found[k]["label"] for k in GROUP_KEYS], "rows": rows}
+    return {"columns": [GROUP_HEADINGS[k] for k in GROUP_KEYS], "rows": rows}
 
 
 def page_context(values: dict, population: int | None, *, partial: bool) -> dict:

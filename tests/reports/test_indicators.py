@@ -475,3 +475,30 @@ class TestPage:
     def test_auditors_may_not_see_it(self, app, make_user, auth, client):
         self.sign_in(app, make_user, auth, role="auditor")
         assert client.get(self.URL).status_code == 403
+
+
+class TestAgainstPandas:
+    def test_a_synthetic_authority_gives_identical_numbers(self, app, tmp_path):
+        """The app's set-wise figures against a plain pandas reading of the CSV export."""
+        pytest.importorskip("pandas")
+        from audit_app.calendar import bank_holidays
+        from audit_app.seeding import load_cases, load_teams
+        from bench.pandas_reference import COMPARED, compare, reference_indicators
+        from seed_cases.csv_format import write_csv
+        from seed_cases.generator import generate
+
+        authority = generate(1000, 4)
+        write_csv(authority, tmp_path)
+        engine = app.extensions["frontdoor_engine"]
+        load_teams(authority.teams, engine=engine)
+        load_cases(authority.iter_cases(), engine=engine)
+        start, end = D(2025, 10, 1), D(2026, 9, 30)
+        with session_scope(app) as session:
+            mine = compute_indicators(
+                session=session, start=start, end=end, population_under_18=30000
+            )
+        theirs = reference_indicators(
+            tmp_path, start, end, population=30000, holidays=bank_holidays()
+        )
+        assert compare(mine, theirs) == []
+        assert mine["referrals"]["value"] > 100 and len(COMPARED) == 24
