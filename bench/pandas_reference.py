@@ -1,4 +1,4 @@
-"""The evidence base again, computed plainly with pandas from the app's CSV export: a correctness check.
+"""The evidence base again, computed plainly with pandas from the CSV export: a correctness check.
 
 ``reference_indicators`` reads ``children.csv`` and ``events.csv`` (as
 ``seed_cases.csv_format.write_csv`` writes them) and works out the indicators of
@@ -33,14 +33,31 @@ __all__ = ["COMPARED", "reference_indicators", "compare", "main"]
 
 #: The indicators both compute: name -> fields compared.
 COMPARED: tuple[str, ...] = (
-    "contacts", "referrals", "referral_rate_per_10000", "contact_referral_conversion",
-    "nfa_rate", "rereferral_rate", "referrals_to_cin_rate", "assessments_completed",
-    "assessments_within_45_rate", "assessment_start_within_45_rate",
-    "median_assessment_duration", "open_assessments_over_45", "s47_enquiries",
-    "s47_icpc_conversion", "icpcs", "icpc_within_15_rate", "icpc_cp_plan_rate",
-    "cp_plans_started", "repeat_cp_rate", "cp_plans_ended_two_years_rate", "cin_at_end",
-    "cp_at_end", "lac_at_end", "caseloads",
-)  # fmt: skip
+    "contacts",
+    "referrals",
+    "referral_rate_per_10000",
+    "contact_referral_conversion",
+    "nfa_rate",
+    "rereferral_rate",
+    "referrals_to_cin_rate",
+    "assessments_completed",
+    "assessments_within_45_rate",
+    "assessment_start_within_45_rate",
+    "median_assessment_duration",
+    "open_assessments_over_45",
+    "s47_enquiries",
+    "s47_icpc_conversion",
+    "icpcs",
+    "icpc_within_15_rate",
+    "icpc_cp_plan_rate",
+    "cp_plans_started",
+    "repeat_cp_rate",
+    "cp_plans_ended_two_years_rate",
+    "cin_at_end",
+    "cp_at_end",
+    "lac_at_end",
+    "caseloads",
+)
 
 
 def _figure(value, numerator, denominator) -> dict:
@@ -64,20 +81,44 @@ def _working_days(a: pd.Series, b: pd.Series, holidays: np.ndarray) -> np.ndarra
     return np.busday_count(begin, end, holidays=holidays)
 
 
-def _link(targets: pd.DataFrame, causes: pd.DataFrame, window: int, grace: int = 0,
-          exclusive: bool = False) -> pd.DataFrame:  # fmt: skip
+def _link(
+    targets: pd.DataFrame,
+    causes: pd.DataFrame,
+    window: int,
+    grace: int = 0,
+    exclusive: bool = False,
+) -> pd.DataFrame:
     """targets with ``cause_id``, ``cause_start`` and ``later`` from the latest cause in window."""
     t = targets.sort_values("start").reset_index(drop=True)
-    c = pd.DataFrame({"child_id": causes["child_id"], "start": causes["start"],
-                      "cause_id": causes["row"].astype("float64"),
-                      "cause_start": causes["start"]}).sort_values("start")  # fmt: skip
-    back = pd.merge_asof(t, c, on="start", by="child_id", direction="backward",
-                         tolerance=pd.Timedelta(days=window), allow_exact_matches=True)  # fmt: skip
+    c = pd.DataFrame(
+        {
+            "child_id": causes["child_id"],
+            "start": causes["start"],
+            "cause_id": causes["row"].astype("float64"),
+            "cause_start": causes["start"],
+        }
+    ).sort_values("start")
+    back = pd.merge_asof(
+        t,
+        c,
+        on="start",
+        by="child_id",
+        direction="backward",
+        tolerance=pd.Timedelta(days=window),
+        allow_exact_matches=True,
+    )
     back["later"] = False
     if grace:
         missing = back["cause_id"].isna().to_numpy()
-        fwd = pd.merge_asof(t[missing], c, on="start", by="child_id", direction="forward",
-                            tolerance=pd.Timedelta(days=grace), allow_exact_matches=False)  # fmt: skip
+        fwd = pd.merge_asof(
+            t[missing],
+            c,
+            on="start",
+            by="child_id",
+            direction="forward",
+            tolerance=pd.Timedelta(days=grace),
+            allow_exact_matches=False,
+        )
         back.loc[missing, "cause_id"] = fwd["cause_id"].to_numpy()
         back.loc[missing, "cause_start"] = fwd["cause_start"].to_numpy()
         back.loc[missing, "later"] = fwd["cause_id"].notna().to_numpy()
@@ -89,8 +130,9 @@ def _link(targets: pd.DataFrame, causes: pd.DataFrame, window: int, grace: int =
     return back
 
 
-def reference_indicators(folder: str | Path, start: date, end: date, *,
-                         population: int | None = None, holidays=()) -> dict[str, dict]:  # fmt: skip
+def reference_indicators(
+    folder: str | Path, start: date, end: date, *, population: int | None = None, holidays=()
+) -> dict[str, dict]:
     """The indicators of ``compute_indicators`` from ``folder``/events.csv, plainly."""
     ev = pd.read_csv(Path(folder) / "events.csv", dtype=str, keep_default_na=False)
     ev = ev.replace("", None)
@@ -166,8 +208,12 @@ def reference_indicators(folder: str | Path, start: date, end: date, *,
         pd.Series(_working_days(timed["cause_start"], timed["start"], hols) <= 15)
     )
     plans = of("cp_plan")
-    same_day = c_conf.merge(plans[["child_id", "start"]].drop_duplicates(),
-                            on=["child_id", "start"], how="left", indicator=True)  # fmt: skip
+    same_day = c_conf.merge(
+        plans[["child_id", "start"]].drop_duplicates(),
+        on=["child_id", "start"],
+        how="left",
+        indicator=True,
+    )
     out["icpc_cp_plan_rate"] = _rate(
         (same_day["_merge"] == "both") | same_day["plan_resulted"].eq(True)
     )
@@ -248,8 +294,10 @@ def main(argv: list[str] | None = None) -> int:
         mine = compute_indicators(
             session=session, start=start, end=end, population_under_18=args.population
         )
-        print(f"compute_indicators: {time.perf_counter() - clock:.3f} s wall, "
-              f"{time.process_time() - cpu:.3f} s CPU")  # fmt: skip
+        print(
+            f"compute_indicators: {time.perf_counter() - clock:.3f} s wall, "
+            f"{time.process_time() - cpu:.3f} s CPU"
+        )
     clock = time.perf_counter()
     theirs = reference_indicators(
         folder, start, end, population=args.population, holidays=bank_holidays()
@@ -258,8 +306,10 @@ def main(argv: list[str] | None = None) -> int:
     problems = compare(mine, theirs)
     for problem in problems:
         print("DIFFERS", problem)
-    print(f"{len(COMPARED) - len({p.split('.')[0] for p in problems})} of {len(COMPARED)} "
-          "indicators identical")  # fmt: skip
+    print(
+        f"{len(COMPARED) - len({p.split('.')[0] for p in problems})} of {len(COMPARED)} "
+        "indicators identical"
+    )
     return 1 if problems else 0
 
 

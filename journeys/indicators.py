@@ -110,7 +110,8 @@ class WorkingDayIndex:
             raise JourneyError(f"WorkingDayIndex needs first <= last, got {first} and {last}")
         self.first, self.last = first, last
         self._base = first.toordinal()
-        cum, count, day = [], 0, first
+        cum: list[int] = []
+        count, day = 0, first
         while day <= last:
             if day != first and is_working_day(day, holidays):
                 count += 1
