@@ -373,19 +373,32 @@ def evidence_tables(doc: dict[str, Any]) -> list[dict[str, Any]]:
         {
             "key": "service_indicators",
             "title": "Outcomes for the service: the evidence base",
-            "headers": ["Indicator", "Value", "Numerator", "Denominator", "England"],
+            "headers": [
+                "Indicator",
+                "Value",
+                "Unit",
+                "Numerator",
+                "Denominator",
+                "England",
+                "England: year and kind",
+            ],
             "rows": [
                 [
                     v.get("label") or k,
                     _fmt(v.get("value")),
+                    v.get("unit") or "",
                     _fmt(v.get("numerator")),
                     _fmt(v.get("denominator")),
                     _fmt(v.get("england")),
+                    f"{v['england'].get('year', '')}, {v['england'].get('kind', '')}"
+                    if isinstance(v.get("england"), dict)
+                    else "",
                 ]
                 for k, v in indicators.items()
             ],
         }
     )
+    tables += _service_tables(indicators, s8b.get("trend") or [])
     tables.append(
         {
             "key": "checklist",
@@ -398,6 +411,55 @@ def evidence_tables(doc: dict[str, Any]) -> list[dict[str, Any]]:
         }
     )
     return tables
+
+
+def _bands_of(indicators: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    return (indicators.get(key) or {}).get("bands") or []
+
+
+def _service_tables(indicators: dict[str, Any], trend: list[dict[str, Any]]) -> list[dict]:
+    """The duration bands and the quarterly trend of every single-number indicator."""
+    durations = _bands_of(indicators, "assessment_duration_bands")
+    from_start = (indicators.get("assessment_duration_bands") or {}).get("bands_from_start") or []
+    starts = {b["band"]: b["count"] for b in from_start}
+    tables = [
+        {
+            "key": "assessment_duration",
+            "title": "Assessment duration in working days",
+            "headers": ["Band", "Referral to authorisation", "Assessment start to authorisation"],
+            "rows": [[b["band"], b["count"], starts.get(b["band"], "")] for b in durations],
+        },
+        {
+            "key": "icpc_timing",
+            "title": "Strategy discussion to initial conference",
+            "headers": ["Working days", "ICPCs"],
+            "rows": [[b["band"], b["count"]] for b in _bands_of(indicators, "icpc_timing_bands")],
+        },
+    ]
+    keys = [
+        k
+        for k, v in (trend[0]["indicators"].items() if trend else [])
+        if isinstance(v.get("value"), (int, float)) or v.get("value") is None
+    ]
+    tables.append(
+        {
+            "key": "service_trend",
+            "title": "The last four quarters",
+            "headers": ["Indicator", *[q["label"] for q in trend]],
+            "rows": [
+                [
+                    trend[0]["indicators"][k]["label"],
+                    *[_fmt(q["indicators"].get(k, {}).get("value")) for q in trend],
+                ]
+                for k in keys
+            ],
+        }
+    )
+    return tables
+
+
+def _within(bands: list[dict[str, Any]], limit: str) -> int | None:
+    return next((i for i, b in enumerate(bands) if b["band"].split("–")[-1] == limit), None)
 
 
 def _fmt(value: Any) -> Any:
@@ -471,17 +533,29 @@ def matrix_chart_png(s5: dict[str, Any]) -> io.BytesIO:
         slot = seen.get(spot, 0)
         seen[spot] = slot + 1
         icpc = p["measure"] != "Assessment"
-        ax.scatter([x], [row + spread(slot) * 0.12], marker="^" if icpc else "o",
-                   color=COLOURS[3] if icpc else COLOURS[0], edgecolor="black", s=30, zorder=3)
+        ax.scatter(
+            [x],
+            [row + spread(slot) * 0.12],
+            marker="^" if icpc else "o",
+            color=COLOURS[3] if icpc else COLOURS[0],
+            edgecolor="black",
+            s=30,
+            zorder=3,
+        )
     ax.set_yticks(range(len(grades)), labels[::-1], fontsize=8)
     ax.set_xlim(-CLIP - 5, CLIP + 5)
     ax.set_ylim(-0.5, top)
     ax.set_xticks([-CLIP, 0, CLIP], ["late", "the timescale", "quicker"], fontsize=8)
     ax.set_title("Good but late" + " " * 40 + "Timely and good", fontsize=8, fontweight="bold")
-    ax.set_xlabel("Late and not good" + " " * 40 + "Timely but not good", fontsize=8,
-                  fontweight="bold")
-    ax.scatter([], [], marker="o", color=COLOURS[0], edgecolor="black", label="assessment (45 days)")
-    ax.scatter([], [], marker="^", color=COLOURS[3], edgecolor="black", label="conference (15 days)")
+    ax.set_xlabel(
+        "Late and not good" + " " * 40 + "Timely but not good", fontsize=8, fontweight="bold"
+    )
+    ax.scatter(
+        [], [], marker="o", color=COLOURS[0], edgecolor="black", label="assessment (45 days)"
+    )
+    ax.scatter(
+        [], [], marker="^", color=COLOURS[3], edgecolor="black", label="conference (15 days)"
+    )
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1, 0.5))
     return _png(fig)
 
@@ -613,19 +687,41 @@ def docx_bytes(doc: dict[str, Any]) -> bytes:
             document.add_heading(SECTION_8B, level=2)
             _narrative(document, narrative.get("8b"), "No commentary yet.")
             s8b = doc.get("section8b") or {}
-            if s8b.get("duration_bands"):
-                document.add_picture(
-                    histogram_png(
-                        s8b["duration_bands"],
-                        s8b.get("duration_label", ""),
-                        s8b.get("duration_within"),
-                    ),
-                    width=Cm(15),
+            indicators = s8b.get("indicators") or {}
+            for key, label, limit, table in (
+                (
+                    "assessment_duration_bands",
+                    "Working days from referral to authorisation",
+                    "45",
+                    "assessment_duration",
+                ),
+                (
+                    "icpc_timing_bands",
+                    "Working days from strategy discussion to ICPC",
+                    "15",
+                    "icpc_timing",
+                ),
+            ):
+                bands = _bands_of(indicators, key)
+                if bands:
+                    document.add_picture(
+                        histogram_png(
+                            [(b["band"], b["count"]) for b in bands], label, _within(bands, limit)
+                        ),
+                        width=Cm(15),
+                    )
+                    document.add_paragraph(f"Figure: {label.lower()}", style="Caption")
+                    _table(document, tables[table])
+            if indicators:
+                document.add_paragraph(
+                    "Assessment duration is measured from the referral to authorisation (Working "
+                    "Together's “from the point of referral”); that is the figure set against "
+                    "England's 85.7%. Assessment start to authorisation is shown beside it."
                 )
-                document.add_paragraph("Figure: assessment duration", style="Caption")
             if s8b.get("note"):
                 document.add_paragraph(s8b["note"])
             _table(document, tables["service_indicators"])
+            _table(document, tables["service_trend"])
         else:
             _narrative(document, narrative.get(key))
     document.add_heading("Appendix A: Elements of a good self-evaluation – checklist", level=1)

@@ -83,6 +83,9 @@ class TestWordDocument:
                                ["Inadequate", "2", "25%", "7% to 59%"]]
         themes = next(t for t in tables if t[0][0] == "Group" and t[1][0] == "neglect")
         assert themes[2][0] == "domestic abuse" and themes[2][-1] == "too few to compare"
+        service = next(t for t in tables if t[0][:3] == ["Indicator", "Value", "Unit"])
+        referrals = next(r for r in service if r[0] == "Referrals")
+        assert referrals[1] == "9" and referrals[5] == "632830"  # 9 children with a referral
         checklist = next(t for t in tables if t[0] == ["Item", "Element", "Ticked", "Notes"])
         assert [r[0] for r in checklist[1:]] == list("abcdefghijklmnop")
         images = [n for n in parts(files["docx"]) if n.startswith("word/media/")]
