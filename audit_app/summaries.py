@@ -137,7 +137,14 @@ def summary_row(
     data["history_start"] = history and history.isoformat()
     data["assessment_overdue_from"] = _assessment_overdue_from(summary, holidays)
     data["open_checks"] = [
-        {"rule": t.rule, "node": t.node, "start": t.start.isoformat(), "due": t.due.isoformat()}
+        {
+            "rule": t.rule,
+            "node": t.node,
+            "start": t.start.isoformat(),
+            "due": t.due.isoformat(),
+            "limit": t.limit,
+            "unit": t.unit,
+        }
         for t in summary.timeliness
         if t.status == "open"
     ]

@@ -2,7 +2,9 @@
 
 Breaches and anomalies are drawn in colour *and* labelled in text, never by colour
 alone.  Every element can take focus and carries a ``<title>`` with its dates and
-working days, so hover and keyboard focus both show them.
+working days, so hover and keyboard focus both show them (``static/cases.js`` also
+writes the focused element's details under the picture).  Items that would overlap
+in a lane are stacked on tracks of their own, so labels never sit on each other.
 """
 
 from dataclasses import dataclass, field
@@ -22,9 +24,14 @@ LANES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 LANE_OF = {kind: i for i, (_, kinds) in enumerate(LANES) for kind in kinds}
 
-LEFT, RIGHT, TOP, LANE_H, AXIS_H = 170, 20, 34, 56, 28
-SHORT = {"contact": "C", "early_help": "EH", "referral": "R", "assessment": "A", "s47": "S47", "icpc": "ICPC",
-         "cin_episode": "CIN", "cin_plan": "CINP", "cp_plan": "CPP", "lac": "LAC", "closure": "End"}
+LEFT, RIGHT, TOP, AXIS_H = 184, 16, 30, 30
+TRACK_H, LANE_PAD = 30, 6
+CHAR_W = 6.4  # average width of a character of the 11px labels
+ALERT_CHARS = 44
+SHORT = {"contact": "C", "early_help": "EH", "referral": "R", "assessment": "A", "s47": "S47",
+         "icpc": "ICPC", "cin_episode": "CIN", "cin_plan": "CINP", "cp_plan": "CPP", "lac": "LAC",
+         "closure": "End"}  # fmt: skip
+PAD_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -47,13 +54,9 @@ class TimelineLink:
     alert: bool = False
 
 
-def _x(day: date, first: date, days: int, width: int) -> float:
-    return LEFT + (day - first).days / max(days, 1) * (width - LEFT - RIGHT)
-
-
 def _month_ticks(first: date, last: date) -> list[date]:
     months = (last.year - first.year) * 12 + last.month - first.month
-    step = 1 if months <= 15 else 3 if months <= 48 else 12
+    step = 1 if months <= 15 else 3 if months <= 48 else 6 if months <= 96 else 12
     tick = date(first.year, first.month, 1)
     ticks = []
     while tick <= last:
@@ -64,85 +67,230 @@ def _month_ticks(first: date, last: date) -> list[date]:
     return ticks
 
 
-def timeline_svg(items: list[TimelineItem], links: list[TimelineLink], *, as_of: date, width: int = 960,
-                 title: str = "Journey timeline", description: str = "") -> str:
-    """The SVG markup (escaped throughout) for ``items`` linked by ``links``."""
-    height = TOP + LANE_H * len(LANES) + AXIS_H
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="fda-timeline" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="group" aria-labelledby="tl-title tl-desc">',
-        f'<title id="tl-title">{escape(title)}</title>',
-        f'<desc id="tl-desc">{escape(description or "One lane per service, time from left to right.")}</desc>',
-        '<defs><marker id="tl-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
-        'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#505a5f"/></marker>'
-        '<pattern id="tl-open" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
-        '<rect width="8" height="8" fill="#d2e2f1"/><rect width="3" height="8" fill="#5694ca"/></pattern></defs>',
-    ]
-    for i, (label, _) in enumerate(LANES):
-        y = TOP + i * LANE_H
-        shade = "#f3f2f1" if i % 2 == 0 else "#ffffff"
-        out.append(f'<rect x="0" y="{y}" width="{width}" height="{LANE_H}" fill="{shade}"/>')
-        out.append(f'<text x="8" y="{y + LANE_H / 2 + 5}" class="fda-tl-lane">{escape(label)}</text>')
-    if not items:
-        out.append(f'<text x="{LEFT}" y="{TOP + 30}" class="fda-tl-empty">No events recorded for this child.</text></svg>')
-        return "".join(out)
-    first = min(i.start for i in items) - timedelta(days=14)
-    last = max([as_of] + [i.end or i.start for i in items]) + timedelta(days=14)
-    if not any(i.open for i in items):
-        last = max(i.end or i.start for i in items) + timedelta(days=21)
-    days = (last - first).days
-    axis_y = TOP + LANE_H * len(LANES)
-    for tick in _month_ticks(first, last):
-        x = _x(tick, first, days, width)
-        out.append(f'<line x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{axis_y}" class="fda-tl-grid"/>')
-        fmt = "%b %Y" if tick.month == 1 or tick == _month_ticks(first, last)[0] else "%b"
-        out.append(f'<text x="{x + 2:.1f}" y="{axis_y + 18}" class="fda-tl-tick">{tick.strftime(fmt)}</text>')
-    positions: dict[str, tuple[float, float]] = {}
-    stacked: dict[tuple[int, int], int] = {}
-    for item in sorted(items, key=lambda i: (i.start, i.kind)):
-        lane = LANE_OF.get(item.kind, 1)
-        x1 = _x(item.start, first, days, width)
-        end = item.end or (as_of if item.open else None)
-        bucket = (lane, int(x1 // 14))
-        offset = stacked.get(bucket, 0)
-        stacked[bucket] = offset + 1
-        y = TOP + lane * LANE_H + 14 + (offset % 3) * 9
-        alert = bool(item.alerts)
-        name = f"{item.label or SHORT.get(item.kind, item.kind)}: {item.detail}" + (
-            f" — {'; '.join(item.alerts)}" if alert else "")
-        cls = "fda-tl-item fda-tl-alert" if alert else "fda-tl-item"
-        out.append(f'<g class="{cls}" tabindex="0" role="img" aria-label="{escape(name)}" id="tl-{escape(item.id)}">')
-        out.append(f"<title>{escape(name)}</title>")
-        if end is not None and end != item.start:
-            x2 = max(_x(end, first, days, width), x1 + 4)
-            fill = "url(#tl-open)" if item.open and item.end is None else "#1d70b8"
-            stroke = ' stroke="#d4351c" stroke-width="3"' if alert else ""
-            out.append(f'<rect x="{x1:.1f}" y="{y:.1f}" width="{x2 - x1:.1f}" height="14" rx="3" fill="{fill}"{stroke}/>')
-            cx = x1
+def _short_alert(item: TimelineItem) -> str:
+    text = item.alerts[0]
+    if len(text) > ALERT_CHARS:
+        text = text[: ALERT_CHARS - 1].rstrip() + "…"
+    if len(item.alerts) > 1:
+        text += f" (+{len(item.alerts) - 1} more)"
+    return "⚠ " + text
+
+
+@dataclass
+class _Placed:
+    item: TimelineItem
+    lane: int
+    x1: float
+    x2: float | None  # None: a marker
+    label: str
+    alert: str
+    track: int = 0
+
+    @property
+    def right(self) -> float:
+        text = len(self.label) * CHAR_W + (len(self.alert) * CHAR_W + 8 if self.alert else 0)
+        return max(self.x2 or self.x1, self.x1 + text) + 8
+
+    @property
+    def left(self) -> float:
+        return self.x1 - 7
+
+
+def _span(items: list[TimelineItem], as_of: date) -> tuple[date, date, bool]:
+    """The dates the axis covers, and whether the as-at date lies on it."""
+    first = min(i.start for i in items)
+    last = max(i.end or i.start for i in items)
+    if any(i.open and i.end is None for i in items):
+        last = max(last, as_of)
+    on_axis = first - timedelta(days=PAD_DAYS) <= as_of <= last + timedelta(days=PAD_DAYS * 3)
+    if on_axis:
+        first, last = min(first, as_of), max(last, as_of)
+    span = max((last - first).days, 60)
+    pad = max(PAD_DAYS, span // 40)
+    return first - timedelta(days=pad), last + timedelta(days=pad * 2), on_axis
+
+
+def _pack(placed: list[_Placed]) -> list[int]:
+    """Give each item the first track of its lane it does not overlap; tracks per lane."""
+    rights: dict[int, list[float]] = {}
+    for p in sorted(placed, key=lambda p: (p.lane, p.x1)):
+        tracks = rights.setdefault(p.lane, [])
+        for i, right in enumerate(tracks):
+            if right < p.left:
+                p.track, tracks[i] = i, p.right
+                break
         else:
-            cx = x1
-            fill = "#d4351c" if alert else "#0b0c0c"
-            out.append(f'<circle cx="{cx:.1f}" cy="{y + 7:.1f}" r="6" fill="{fill}"/>')
-        out.append(f'<text x="{cx:.1f}" y="{y - 2:.1f}" class="fda-tl-label">{escape(SHORT.get(item.kind, item.kind))}</text>')
-        if alert:
-            out.append(f'<text x="{cx:.1f}" y="{y + 26:.1f}" class="fda-tl-alert-text">⚠ {escape(item.alerts[0])}</text>')
-        out.append("</g>")
-        positions[item.id] = (cx, y + 7)
+            p.track = len(tracks)
+            tracks.append(p.right)
+    return [max(1, len(rights.get(i, []))) for i in range(len(LANES))]
+
+
+def timeline_svg(
+    items: list[TimelineItem],
+    links: list[TimelineLink],
+    *,
+    as_of: date,
+    width: int = 960,
+    title: str = "Journey timeline",
+    description: str = "",
+) -> str:
+    """The SVG markup (escaped throughout) for ``items`` linked by ``links``."""
+    desc = description or "One lane per service, time from left to right."
+    if not items:
+        height = TOP + len(LANES) * (TRACK_H + 2 * LANE_PAD) + AXIS_H
+        lanes = [TRACK_H + 2 * LANE_PAD] * len(LANES)
+        return "".join(
+            [
+                *_head(width, height, title, desc),
+                *_lanes(width, lanes),
+                f'<text x="{LEFT}" y="{TOP + 28}" class="fda-tl-empty">'
+                "No events recorded for this child.</text>",
+                "</svg>",
+            ]
+        )
+    first, last, on_axis = _span(items, as_of)
+    days = max((last - first).days, 1)
+    scale = (width - LEFT - RIGHT) / days
+
+    def x(day: date) -> float:
+        return LEFT + (day - first).days * scale
+
+    placed = []
+    for item in sorted(items, key=lambda i: (i.start, i.kind, i.id)):
+        end = item.end or (as_of if item.open and on_axis else None)
+        x1 = x(item.start)
+        x2 = max(x(end), x1 + 4) if end is not None and end != item.start else None
+        if item.open and item.end is None and x2 is None:
+            x2 = width - RIGHT  # open past the end of the axis
+        alert = _short_alert(item) if item.alerts else ""
+        placed.append(
+            _Placed(item, LANE_OF.get(item.kind, 1), x1, x2, SHORT.get(item.kind, item.kind), alert)
+        )
+    tracks = _pack(placed)
+    lane_h = [n * TRACK_H + 2 * LANE_PAD for n in tracks]
+    lane_top = [TOP + sum(lane_h[:i]) for i in range(len(LANES))]
+    axis_y = TOP + sum(lane_h)
+    height = axis_y + AXIS_H
+
+    out = [*_head(width, height, title, desc), *_lanes(width, lane_h)]
+    ticks = _month_ticks(first, last)
+    for n, tick in enumerate(ticks):
+        tx = x(tick)
+        out.append(
+            f'<line x1="{tx:.1f}" y1="{TOP}" x2="{tx:.1f}" y2="{axis_y}" class="fda-tl-grid"/>'
+        )
+        fmt = "%b %Y" if tick.month == 1 or n == 0 else "%b"
+        out.append(
+            f'<text x="{tx + 3:.1f}" y="{axis_y + 18}" class="fda-tl-tick">'
+            f"{tick.strftime(fmt)}</text>"
+        )
+    if on_axis:
+        ax = x(as_of)
+        out.append(
+            f'<line x1="{ax:.1f}" y1="{TOP - 4}" x2="{ax:.1f}" y2="{axis_y}" class="fda-tl-asof"/>'
+        )
+        anchor = "end" if ax > width - 80 else "middle"
+        out.append(
+            f'<text x="{ax:.1f}" y="{TOP - 8}" text-anchor="{anchor}" class="fda-tl-tick">'
+            f"as at {as_of.day} {as_of:%b %Y}</text>"
+        )
+    else:
+        where = "after the last event" if as_of > last else "before the first event"
+        out.append(
+            f'<text x="{width - RIGHT}" y="{TOP - 10}" text-anchor="end" class="fda-tl-tick">'
+            f"as at {as_of.day} {as_of:%b %Y} ({where})</text>"
+        )
+
+    centre: dict[str, tuple[float, float]] = {}
+    for p in placed:
+        y = lane_top[p.lane] + LANE_PAD + p.track * TRACK_H
+        centre[p.item.id] = (p.x1, y + 19)
     for link in links:
-        if link.source not in positions or link.target not in positions:
+        if link.source not in centre or link.target not in centre:
             continue
-        (sx, sy), (tx, ty) = positions[link.source], positions[link.target]
+        (sx, sy), (tx, ty) = centre[link.source], centre[link.target]
         if abs(sx - tx) < 1 and abs(sy - ty) < 1:
             continue
-        colour = "#d4351c" if link.alert else "#505a5f"
-        dash = ' stroke-dasharray="4 3"' if link.alert else ""
+        cls = "fda-tl-link fda-tl-link--alert" if link.alert else "fda-tl-link"
         mid = (sx + tx) / 2
         out.append(
-            f'<path d="M {sx:.1f} {sy:.1f} C {mid:.1f} {sy:.1f}, {mid:.1f} {ty:.1f}, {tx:.1f} {ty:.1f}" fill="none" '
-            f'stroke="{colour}" stroke-width="1.5"{dash} marker-end="url(#tl-arrow)"><title>{escape(link.label)}</title></path>'
+            f'<path d="M {sx:.1f} {sy:.1f} C {mid:.1f} {sy:.1f}, '
+            f'{mid:.1f} {ty:.1f}, {tx:.1f} {ty:.1f}" '
+            f'class="{cls}" marker-end="url(#tl-arrow)"><title>{escape(link.label)}</title></path>'
         )
-    as_of_x = _x(min(as_of, last), first, days, width)
-    out.append(f'<line x1="{as_of_x:.1f}" y1="{TOP - 6}" x2="{as_of_x:.1f}" y2="{axis_y}" class="fda-tl-asof"/>')
-    out.append(f'<text x="{as_of_x:.1f}" y="{TOP - 10}" text-anchor="middle" class="fda-tl-tick">as at {as_of:%d/%m/%Y}</text>')
+    for p in placed:
+        out.extend(_item(p, lane_top[p.lane] + LANE_PAD + p.track * TRACK_H))
     out.append("</svg>")
     return "".join(out)
+
+
+def _head(width: int, height: int, title: str, desc: str) -> list[str]:
+    return [
+        '<svg xmlns="http://www.w3.org/2000/svg" class="fda-timeline" '
+        f'viewBox="0 0 {width} {height}" '
+        f'width="100%" role="group" aria-labelledby="tl-title tl-desc">',
+        f'<title id="tl-title">{escape(title)}</title>',
+        f'<desc id="tl-desc">{escape(desc)}</desc>',
+        '<defs><marker id="tl-arrow" viewBox="0 0 10 10" refX="9" refY="5" '
+        'markerWidth="6" markerHeight="6" '
+        'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#505a5f"/></marker>'
+        '<pattern id="tl-open" width="8" height="8" patternUnits="userSpaceOnUse" '
+        'patternTransform="rotate(45)">'
+        '<rect width="8" height="8" fill="#d2e2f1"/>'
+        '<rect width="3" height="8" fill="#5694ca"/></pattern></defs>',
+    ]
+
+
+def _lanes(width: int, heights: list[int]) -> list[str]:
+    out = []
+    y = TOP
+    for i, ((label, _), h) in enumerate(zip(LANES, heights, strict=True)):
+        cls = "fda-tl-lane-bg" if i % 2 == 0 else "fda-tl-lane-bg fda-tl-lane-bg--alt"
+        out.append(f'<rect x="0" y="{y}" width="{width}" height="{h}" class="{cls}"/>')
+        out.append(
+            f'<text x="8" y="{y + LANE_PAD + 19}" class="fda-tl-lane">{escape(label)}</text>'
+        )
+        y += h
+    out.append(
+        f'<line x1="{LEFT - 6}" y1="{TOP}" x2="{LEFT - 6}" y2="{y}" class="fda-tl-divider"/>'
+    )
+    return out
+
+
+def _item(p: _Placed, y: float) -> list[str]:
+    item = p.item
+    name = f"{item.label or p.label}: {item.detail}" + (
+        f" — {'; '.join(item.alerts)}" if item.alerts else ""
+    )
+    cls = "fda-tl-item fda-tl-alert" if item.alerts else "fda-tl-item"
+    out = [
+        f'<g class="{cls}" tabindex="0" role="img" aria-label="{escape(name)}" '
+        f'id="tl-{escape(item.id)}" '
+        f'data-detail="{escape(name)}">',
+        f"<title>{escape(name)}</title>",
+    ]
+    right = p.x2 if p.x2 is not None else p.x1 + 6
+    out.append(
+        f'<rect x="{p.x1 - 8:.1f}" y="{y:.1f}" width="{right - p.x1 + 16:.1f}" '
+        f'height="{TRACK_H - 2}" '
+        'class="fda-tl-focus" rx="2"/>'
+    )
+    if p.x2 is not None:
+        fill = "fda-tl-bar fda-tl-bar--open" if item.open and item.end is None else "fda-tl-bar"
+        out.append(
+            f'<rect x="{p.x1:.1f}" y="{y + 14:.1f}" width="{p.x2 - p.x1:.1f}" '
+            f'height="10" rx="2" class="{fill}"/>'
+        )
+    else:
+        out.append(f'<circle cx="{p.x1:.1f}" cy="{y + 19:.1f}" r="5" class="fda-tl-dot"/>')
+    out.append(
+        f'<text x="{p.x1 - 4:.1f}" y="{y + 10:.1f}" class="fda-tl-label">{escape(p.label)}</text>'
+    )
+    if p.alert:
+        ax = p.x1 - 4 + len(p.label) * CHAR_W + 6
+        out.append(
+            f'<text x="{ax:.1f}" y="{y + 10:.1f}" class="fda-tl-alert-text">'
+            f"{escape(p.alert)}</text>"
+        )
+    out.append("</g>")
+    return out

@@ -306,7 +306,24 @@ def _finish(
     with engine.begin() as conn:
         merge.write(stage, conn, batch_id)
         _set(conn, batch_id, **values)
+    _rebuild_journeys(engine, changed, say)
     return ImportResult(batch_id, "committed", summary, report.to_json(), changed)
+
+
+def _rebuild_journeys(engine: Engine, refs: list[str], say: Callable[..., None]) -> None:
+    """Rebuild the journey summaries of the children the import changed (after it committed).
+
+    A failure here leaves the import committed; ``frontdoor rebuild-journeys`` catches up.
+    """
+    from ..summaries import child_ids_for_refs, rebuild_summaries
+
+    if not refs:
+        return
+    try:
+        say(f"Rebuilding the journeys of {len(refs):,} children", store=False)
+        rebuild_summaries(engine=engine, child_ids=child_ids_for_refs(refs, engine=engine))
+    except Exception as error:
+        log.error("Journey rebuild after an import failed: %s", type(error).__name__)
 
 
 def _summary(report: Report, dry_run: bool) -> str:
