@@ -33,8 +33,9 @@ preload_app = False
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
-# %(U)s is the path without its query string; no referer (it carries query strings too).
-access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms "%(a)s"'
+# %(U)s is the path without its query string; no referer (it carries query strings too);
+# %(p)s is the worker's process id.
+access_log_format = '%(h)s %(t)s %(p)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms "%(a)s"'
 
 # A path segment that names nothing but a route (letters, hyphens, a file extension).
 _ROUTE_WORD = re.compile(r"^[a-z][a-z-]*(\.[a-z]+)?$")
