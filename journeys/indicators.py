@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import statistics
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 
@@ -155,10 +156,10 @@ def band_counts(values: Iterable[int], bands: Sequence[Band]) -> dict[str, int]:
     {'0–10': 2, '11–15': 2, '16–20': 1, '21+': 1}
     """
     counts = {label: 0 for label, _, _ in bands}
-    for value in values:
+    for value, n in Counter(values).items():  # each distinct count banded once
         label = band_of(value, bands)
         if label is not None:
-            counts[label] += 1
+            counts[label] += n
     return counts
 
 

@@ -40,13 +40,14 @@ from __future__ import annotations
 import csv
 import gc
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date, timedelta
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import String, cast, or_, select
+from sqlalchemy import Date, Integer, cast, func, literal, or_, select
 from sqlmodel import Session
 
 from journeys import DEFAULT_LINK_RULES
@@ -168,17 +169,14 @@ def national_comparators() -> dict[str, dict[str, Any]]:
     return found
 
 
-def _ordinal_cache() -> Callable[[str | None], int | None]:
-    cache: dict[str | None, int | None] = {None: None, "": None}
+_JULIAN_OFFSET = 1721424.5  # julianday() of day ordinal 0
 
-    def day(text: str | None) -> int | None:
-        try:
-            return cache[text]
-        except KeyError:
-            value = cache[text] = date.fromisoformat(text[:10]).toordinal()  # type: ignore[index]
-            return value
 
-    return day
+def _ordinal(column, dialect: str):
+    """``column`` (a date) as its ``date.toordinal()`` integer, worked out by the database."""
+    if dialect == "sqlite":
+        return cast(func.julianday(column) - _JULIAN_OFFSET, Integer)
+    return cast(column - literal(date(1, 1, 1), type_=Date) + 1, Integer)
 
 
 def _rows(session: Session, columns: list, *where) -> list[tuple]:
@@ -190,9 +188,9 @@ def _rows(session: Session, columns: list, *where) -> list[tuple]:
         result.close()
 
 
-def _in_order(row: tuple) -> tuple:
-    """(day, occurrence, id): the journey's date order for rows of one kind."""
-    return row[2], row[3], row[0]
+#: (day, occurrence, id): the journey's date order for rows of one kind.
+_IN_ORDER = itemgetter(2, 3, 0)
+_IN_ORDER_4 = itemgetter(2, 4, 0)  # rows with the end date before the occurrence
 
 
 class _Data:
@@ -200,8 +198,8 @@ class _Data:
 
     def __init__(self, session: Session, start: date, end: date) -> None:
         e = Event.__table__.c
-        day = _ordinal_cache()
-        s_date, e_date = cast(e.start_date, String), cast(e.end_date, String)
+        dialect = session.get_bind().dialect.name
+        s_day, e_day = _ordinal(e.start_date, dialect), _ordinal(e.end_date, dialect)
         self.start, self.end = start.toordinal(), end.toordinal()
         year_back = add_months(start, -12) - timedelta(days=_ASSESSMENT_RULE.window_days or 30)
         ahead = end + timedelta(days=_CONTACT_RULE.window_days or 30)
@@ -216,20 +214,15 @@ class _Data:
                 cond.append(e.start_date >= lo)
             return cond
 
-        self.contacts = sorted(
-            (
-                (i, c, day(s), o)
-                for i, c, s, o in _rows(
-                    session,
-                    [e.id, e.child_id, s_date, e.occurrence],
-                    *kind_between("contact", start, ahead),
-                )
-            ),
-            key=_in_order,
+        # Each list: (id, child, start day, ...), sorted into the journey's date order.
+        self.contacts = _rows(
+            session, [e.id, e.child_id, s_day, e.occurrence], *kind_between("contact", start, ahead)
         )
-        assessments = _rows(
+        self.contacts.sort(key=_IN_ORDER)
+        # (id, child, start, end, occurrence, in_need, team, worker)
+        self.assessments = _rows(
             session,
-            [e.id, e.child_id, s_date, e_date, e.occurrence, e.in_need, e.team, e.worker],
+            [e.id, e.child_id, s_day, e_day, e.occurrence, e.in_need, e.team, e.worker],
             e.kind == "assessment",
             e.start_date <= ahead,
             or_(
@@ -238,88 +231,60 @@ class _Data:
                 e.start_date >= start - timedelta(days=_ASSESSMENT_RULE.grace_days),
             ),
         )
-        self.assessments = [
-            (i, c, day(s), day(f), o, n, t, w) for i, c, s, f, o, n, t, w in assessments
-        ]
-        ref_cols = [e.id, e.child_id, s_date, e.occurrence, e.source, e.nfa,
+        self.assessments.sort(key=_IN_ORDER_4)
+        # (id, child, start, occurrence, source, nfa, referrals_last_12m, team)
+        ref_cols = [e.id, e.child_id, s_day, e.occurrence, e.source, e.nfa,
                     e.referrals_last_12m, e.team]  # fmt: skip
-        referrals = _rows(session, ref_cols, *kind_between("referral", year_back, ahead))
+        self.referrals = _rows(session, ref_cols, *kind_between("referral", year_back, ahead))
         # Assessments begun long before the period (rare) still need their referral.
         lo = year_back.toordinal()
         old = {a[1] for a in self.assessments if a[2] - 30 < lo}
         if old:
-            referrals += _rows(
+            self.referrals += _rows(
                 session, ref_cols, e.kind == "referral", e.start_date < year_back,
                 e.child_id.in_(sorted(old)),
             )  # fmt: skip
-        self.referrals = sorted(
-            ((i, c, day(s), o, src, nfa, n12, t) for i, c, s, o, src, nfa, n12, t in referrals),
-            key=_in_order,
+        self.referrals.sort(key=_IN_ORDER)
+        # (id, child, start, end, occurrence, team, worker)
+        self.s47s = _rows(
+            session,
+            [e.id, e.child_id, s_day, e_day, e.occurrence, e.team, e.worker],
+            *kind_between("s47", s47_back, end + timedelta(days=_ICPC_RULE.grace_days)),
         )
-        self.s47s = sorted(
-            (
-                (i, c, day(s), day(f), o, t, w)
-                for i, c, s, f, o, t, w in _rows(
-                    session,
-                    [e.id, e.child_id, s_date, e_date, e.occurrence, e.team, e.worker],
-                    *kind_between("s47", s47_back, end + timedelta(days=_ICPC_RULE.grace_days)),
-                )
-            ),
-            key=lambda r: (r[2], r[4], r[0]),
+        self.s47s.sort(key=_IN_ORDER_4)
+        # (id, child, start, occurrence, plan_resulted, team)
+        self.icpcs = _rows(
+            session,
+            [e.id, e.child_id, s_day, e.occurrence, e.plan_resulted, e.team],
+            *kind_between("icpc", icpc_back, end + timedelta(days=_ICPC_RULE.window_days or 90)),
         )
-        self.icpcs = sorted(
-            (
-                (i, c, day(s), o, p, t)
-                for i, c, s, o, p, t in _rows(
-                    session,
-                    [e.id, e.child_id, s_date, e.occurrence, e.plan_resulted, e.team],
-                    *kind_between(
-                        "icpc", icpc_back, end + timedelta(days=_ICPC_RULE.window_days or 90)
-                    ),
-                )
-            ),
-            key=lambda r: (r[2], r[3], r[0]),
+        self.icpcs.sort(key=_IN_ORDER)
+        # (id, child, start, end, occurrence, previous_plans, team, worker)
+        self.cp_plans = _rows(
+            session,
+            [e.id, e.child_id, s_day, e_day, e.occurrence, e.previous_plans, e.team, e.worker],
+            *kind_between("cp_plan", None, end),
         )
-        self.cp_plans = sorted(
-            (
-                (i, c, day(s), day(f), o, pp, t, w)
-                for i, c, s, f, o, pp, t, w in _rows(
-                    session,
-                    [
-                        e.id,
-                        e.child_id,
-                        s_date,
-                        e_date,
-                        e.occurrence,
-                        e.previous_plans,
-                        e.team,
-                        e.worker,
-                    ],
-                    *kind_between("cp_plan", None, end),
-                )
-            ),
-            key=lambda r: (r[2], r[4], r[0]),
+        self.cp_plans.sort(key=_IN_ORDER_4)
+        # (kind, child, start, team, worker)
+        self.open_other = _rows(
+            session,
+            [e.kind, e.child_id, s_day, e.team, e.worker],
+            e.kind.in_(_AT_END_KINDS),
+            e.start_date <= end,
+            or_(e.end_date.is_(None), e.end_date > end),
         )
-        self.open_other = [
-            (k, c, day(s), t, w)
-            for k, c, s, t, w in _rows(
-                session,
-                [e.kind, e.child_id, s_date, e.team, e.worker],
-                e.kind.in_(_AT_END_KINDS),
-                e.start_date <= end,
-                or_(e.end_date.is_(None), e.end_date > end),
-            )
-        ]
         self.open_other += [
             ("s47", c, s, t, w)
             for _, c, s, f, _, t, w in self.s47s
             if s <= self.end and (f is None or f > self.end)
         ]
-        dates = [r[2] for r in self.referrals] + [a[2] for a in self.assessments]
-        dates += [x for a in self.assessments if (x := a[3]) is not None]
-        dates += [r[2] for r in self.s47s] + [r[2] for r in self.icpcs]
-        first = min([*dates, self.start]) - 7
-        last = max([*dates, self.end, ahead.toordinal()]) + 7
+        # The calendar must span every date counted from or to: the lists are sorted.
+        firsts = [rows[0][2] for rows in (self.referrals, self.assessments, self.s47s) if rows]
+        ends = [a[3] for a in self.assessments if a[3] is not None]
+        lasts = [rows[-1][2] for rows in (self.referrals, self.assessments, self.icpcs) if rows]
+        first = min([*firsts, self.start]) - 7
+        last = max([*lasts, max(ends, default=self.end), ahead.toordinal()]) + 7
         self.wd = WorkingDayIndex(date.fromordinal(first), date.fromordinal(last), bank_holidays())
 
 
@@ -527,7 +492,7 @@ def _compute(
 
     # -- assessments ---------------------------------------------------------------------
     referral_day = {r[0]: r[2] for r in data.referrals}
-    assess = sorted(data.assessments, key=lambda a: (a[2], a[4], a[0]))
+    assess = data.assessments  # in date order
     assess_links = links(
         _ASSESSMENT_RULE, _by_child(data.referrals), ((a[1], a[2], a[0]) for a in assess)
     )
