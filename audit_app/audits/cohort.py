@@ -433,14 +433,19 @@ class Exclusions:
     open_audits: bool = True
     audit_id: int | None = None  # the audit being drawn for does not exclude its own children
 
+    def audited(self, now: datetime):
+        """SQL: the child was audited in the last ``audited_months`` (None when not excluded)."""
+        if not self.audited_months:
+            return None
+        since = _months_before(now, self.audited_months)
+        return JourneySummary.child_id.in_(_audited_since(since, self.audit_id))
+
+    def in_open(self):
+        """SQL: the child is already in another open audit (None when not excluded)."""
+        return JourneySummary.child_id.in_(_in_open_audits(self.audit_id)) if self.open_audits else None
+
     def conditions(self, now: datetime) -> list:
-        where = []
-        if self.audited_months:
-            since = _months_before(now, self.audited_months)
-            where.append(JourneySummary.child_id.not_in(_audited_since(since, self.audit_id)))
-        if self.open_audits:
-            where.append(JourneySummary.child_id.not_in(_in_open_audits(self.audit_id)))
-        return where
+        return [not_(c) for c in (self.audited(now), self.in_open()) if c is not None]
 
 
 def has_factor_data(*, session: Session) -> bool:
@@ -474,8 +479,35 @@ class FrameCounts:
     summaries_missing: bool = False
 
 
-def _count(session: Session, where) -> int:
-    return session.execute(_base([func.count()], where)).scalar_one()
+CHILD_RULES = ("age_band", "ethnicity", "disability")
+
+
+def _rows(session: Session, query) -> list:
+    # Core rows: the ORM's per-row work costs seconds on a frame of 150,000
+    return list(session.connection().execute(query).all())
+
+
+def tally(
+    rules: Mapping, *, session: Session, as_of: date, now: datetime,
+    exclusions: Exclusions, factor_data: bool,
+) -> list[tuple]:  # fmt: skip
+    """One pass over the frame: (team, stage, matched, audited, in open audit, kept) per group."""
+    where = conditions(rules, as_of=as_of, factor_data=factor_data)
+    flags = []
+    for condition in (exclusions.audited(now), exclusions.in_open()):
+        flags.append(condition if condition is not None else literal(False))
+    audited, in_open = flags
+    kept = and_(not_(audited), not_(in_open))
+    team, stage = JourneySummary.team, JourneySummary.furthest_stage
+    columns = [
+        team, stage, func.count(),
+        func.sum(case((audited, 1), else_=0)), func.sum(case((in_open, 1), else_=0)),
+        func.sum(case((kept, 1), else_=0)),
+    ]  # fmt: skip
+    query = select(*columns).select_from(JourneySummary)
+    if any(key in rules for key in CHILD_RULES):
+        query = query.join(Child, Child.id == JourneySummary.child_id)
+    return _rows(session, query.where(*where).group_by(team, stage))
 
 
 def frame_counts(
@@ -486,36 +518,23 @@ def frame_counts(
     now = now or datetime.now(UTC)
     exclusions = exclusions or Exclusions()
     factor_data = has_factor_data(session=session)
-    where = conditions(rules, as_of=as_of, factor_data=factor_data)
+    rows = tally(rules, session=session, as_of=as_of, now=now, exclusions=exclusions,
+                 factor_data=factor_data)  # fmt: skip
     counts = FrameCounts(factors_ignored=bool(rules.get("factors")) and not factor_data)
-    counts.matched = _count(session, where)
-    if exclusions.audited_months:
-        counts.excluded_audited = counts.matched - _count(
-            session,
-            [
-                *where,
-                *Exclusions(exclusions.audited_months, False, exclusions.audit_id).conditions(now),
-            ],
-        )
-    if exclusions.open_audits:
-        counts.excluded_open = counts.matched - _count(
-            session, [*where, *Exclusions(0, True, exclusions.audit_id).conditions(now)]
-        )
-    final = [*where, *exclusions.conditions(now)]
-    team = func.coalesce(JourneySummary.team, "")
-    rows = session.execute(_base([team, func.count()], final).group_by(team).order_by(team)).all()
-    counts.by_team = [(name or "No team recorded", n) for name, n in rows]
-    counts.size = sum(n for _, n in rows)
-    stage_rows = dict(
-        session.execute(
-            _base([JourneySummary.furthest_stage, func.count()], final).group_by(
-                JourneySummary.furthest_stage
-            )
-        ).all()  # fmt: skip
-    )
+    by_team: dict[str, int] = {}
+    by_stage: dict[str | None, int] = {}
+    for team, stage, matched, audited, in_open, kept in rows:
+        counts.matched += matched
+        counts.excluded_audited += audited or 0
+        counts.excluded_open += in_open or 0
+        counts.size += kept or 0
+        if kept:
+            by_team[team or ""] = by_team.get(team or "", 0) + kept
+            by_stage[stage] = by_stage.get(stage, 0) + kept
+    counts.by_team = [(name or "No team recorded", by_team[name]) for name in sorted(by_team)]
     counts.by_stage = [
-        (STAGE_LABELS.get(stage, "No events") if stage else "No events", stage_rows[stage])
-        for stage in (*STAGES, None) if stage in stage_rows
+        (STAGE_LABELS.get(stage, "No events") if stage else "No events", by_stage[stage])
+        for stage in (*STAGES, None) if stage in by_stage
     ]  # fmt: skip
     if counts.matched == 0:
         counts.summaries_missing = (
@@ -526,6 +545,7 @@ def frame_counts(
 
 
 def stratum_column(by: str, as_of: date):
+    """SQL giving each child's stratum as text (never NULL)."""
     if by == "team":
         return func.coalesce(JourneySummary.team, "No team recorded")
     if by == "stage":
@@ -549,9 +569,9 @@ def marker_column(marker: str):
 
 @dataclass
 class Frame:
-    """The frame's children (child_ref -> id), and each one's stratum or score when asked for."""
+    """The frame's children by child_ref, with each one's stratum or score when asked for."""
 
-    ids: dict[str, int]
+    refs: list[str]
     values: dict[str, object] = field(default_factory=dict)
     factors_ignored: bool = False
 
@@ -566,12 +586,22 @@ def load_frame(
     where = [*conditions(rules, as_of=as_of, factor_data=factor_data),
              *(exclusions or Exclusions()).conditions(now)]  # fmt: skip
     extra = [stratum_column(by, as_of)] if by else [marker_column(marker)] if marker else []
-    rows = session.execute(_base([Child.child_ref, JourneySummary.child_id, *extra], where)).all()
-    frame = Frame({row[0]: row[1] for row in rows},
+    rows = _rows(session, _base([Child.child_ref, *extra], where))
+    frame = Frame([row[0] for row in rows],
                   factors_ignored=bool(rules.get("factors")) and not factor_data)  # fmt: skip
     if extra:
-        frame.values = {row[0]: row[2] for row in rows}
+        frame.values = dict(rows)
     return frame
+
+
+def child_ids(refs: Iterable[str], *, session: Session) -> dict[str, int]:
+    """child_ref -> database id, for a few hundred children at most at a time."""
+    refs = list(refs)
+    found: dict[str, int] = {}
+    for start in range(0, len(refs), 500):
+        query = select(Child.child_ref, Child.id).where(Child.child_ref.in_(refs[start : start + 500]))
+        found.update(dict(_rows(session, query)))
+    return found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -716,7 +746,9 @@ def draw_sample(
         )
     exclusions = exclusions or Exclusions()
     now = now or datetime.now(UTC)
-    counts = frame_counts(rules, session=session, as_of=as_of, now=now, exclusions=exclusions)
+    rows = tally(rules, session=session, as_of=as_of, now=now, exclusions=exclusions,
+                 factor_data=has_factor_data(session=session))  # fmt: skip
+    excluded = {"audited": sum(r[3] or 0 for r in rows), "open": sum(r[4] or 0 for r in rows)}
     frame = load_frame(
         rules, session=session, as_of=as_of, now=now, exclusions=exclusions,
         by=by if method == "stratified" else None,
@@ -724,18 +756,18 @@ def draw_sample(
     )  # fmt: skip
     reserves = default_reserves(n) if reserves is None else reserves
     result = draw(
-        list(frame.ids), n, seed, method=method,
-        strata={k: str(v) for k, v in frame.values.items()} if method == "stratified" else None,
+        frame.refs, n, seed, method=method,
+        strata=frame.values if method == "stratified" else None,  # type: ignore[arg-type]
         allocation=allocation,
         scores={k: float(v or 0) for k, v in frame.values.items()} if method == "purposive" and marker else None,
         marker=MARKERS.get(marker or "") if method == "purposive" else None,
         reserves=reserves if method != "purposive" or marker else 0,
     )  # fmt: skip
-    excluded = {"audited": counts.excluded_audited, "open": counts.excluded_open}
     description = describe_draw(
         result, frame_description=describe_rules(rules),
         exclusions=_exclusion_words(exclusions, excluded),
         stratified_by=STRATA.get(by or "", "stratum"),
     )  # fmt: skip
-    return Drawn(result, frame.ids, description, by if method == "stratified" else None,
+    ids = child_ids([*result.sample, *result.reserves], session=session)
+    return Drawn(result, ids, description, by if method == "stratified" else None,
                  excluded, frame.factors_ignored)  # fmt: skip

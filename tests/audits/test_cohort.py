@@ -100,7 +100,7 @@ def frame_of(app, raw: dict, exclusions: Exclusions | None = None) -> set[str]:
     with session_scope(app) as s:
         found = load_frame(parse_rules(raw), session=s, as_of=AS_OF, now=NOW,
                            exclusions=exclusions or Exclusions(0, False))  # fmt: skip
-    return set(found.ids)
+    return set(found.refs)
 
 
 @pytest.fixture
@@ -164,7 +164,7 @@ class TestEachRule:
         with session_scope(app) as s:
             early = load_frame({"overdue_assessment": "yes"}, session=s, as_of=date(2025, 8, 1),
                                exclusions=Exclusions(0, False))  # fmt: skip
-        assert set(early.ids) == set()
+        assert early.refs == []
 
 
 class TestParseRules:
