@@ -199,5 +199,6 @@ def indicators_page():
         context = {"values": values, "groupings": GROUPINGS, "population": population}
     else:
         context = page_context(values, population, partial=is_partial_request())
+    context["swap"] = is_partial_request()  # the drill-down alone: it must carry any error
     return render("reports/indicators.html", "reports/_indicator_groups.html",
                   status=400 if errors else 200, errors=errors, **context)  # fmt: skip

@@ -467,6 +467,13 @@ class TestPage:
         assert backwards.status_code == 400
         assert "is before the period start" in backwards.text and "not ‘child’" in backwards.text
 
+    def test_a_bad_drill_down_in_an_htmx_swap_says_why(self, app, make_user, auth, client):
+        self.sign_in(app, make_user, auth)
+        swap = client.get(self.URL + "&by=postcode", headers={"HX-Request": "true"})
+        assert swap.status_code == 400
+        assert swap.text.lstrip().startswith('<div id="indicators-groups"')
+        assert "not ‘postcode’" in swap.text
+
     def test_default_period_is_the_year_to_the_latest_event(self, app, make_user, auth, client):
         self.sign_in(app, make_user, auth)
         html = client.get("/reports/indicators").text
