@@ -8,11 +8,19 @@ from datetime import date
 
 from flask import current_app, request
 
+from journeys.indicators import AGE_BANDS
+
 from ..db import get_session
 from ..permissions import requires
 from ..rendering import is_partial_request, render
 from . import bp
-from .indicators import GROUPINGS, compute_indicators, default_period, indicator_trend
+from .indicators import (
+    GROUPINGS,
+    NOT_RECORDED,
+    compute_indicators,
+    default_period,
+    indicator_trend,
+)
 
 __all__ = ["indicators_page", "page_context", "parse_period", "SECTIONS", "TREND_KEYS"]
 
@@ -35,22 +43,8 @@ SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "lac_rate_per_10000", "caseloads",
     )),
 )  # fmt: skip
-#: Indicators in the quarterly trend table.
-TREND_KEYS = (
-    "referrals", "nfa_rate", "rereferral_rate", "assessments_within_45_rate",
-    "open_assessments_over_45", "icpc_within_15_rate", "cp_plans_started", "cin_at_end",
-)  # fmt: skip
-#: Indicators in the drill-down table.
-GROUP_KEYS = (
-    "referrals", "nfa_rate", "rereferral_rate", "assessments_within_45_rate",
-    "icpc_within_15_rate", "cin_at_end",
-)  # fmt: skip
-#: Short column headings for the drill-down table.
-GROUP_HEADINGS = {
-    "referrals": "Referrals", "nfa_rate": "NFA", "rereferral_rate": "Re-referrals",
-    "assessments_within_45_rate": "Assessments in 45 days", "icpc_within_15_rate":
-    "ICPCs in 15 days", "cin_at_end": "In need at the end",
-}  # fmt: skip
+#: Indicators in the quarterly trend table and the drill-down: all of them.
+TREND_KEYS: tuple[str, ...] = tuple(key for _, keys in SECTIONS for key in keys)
 FIELD_NAMES = {"from": "Period start", "to": "Period end", "by": "Drill down by"}
 
 
@@ -153,21 +147,26 @@ def _trend(trend: list[dict]) -> list[dict]:
     return rows
 
 
-def _groups(found: dict) -> dict:
-    names: list[str] = []
-    for key in GROUP_KEYS:
-        names += [g for g in found[key].get("groups", {}) if g not in names]
+def _group_order(by: str, names) -> list[str]:
+    if by == "age_band":
+        return [band for band in AGE_BANDS if band in names]
+    return sorted(names, key=lambda g: (g == NOT_RECORDED, g))
+
+
+def _groups(found: dict, by: str) -> dict:
+    """Drill-down: a row per indicator that can be broken down, a column per group."""
+    keys = [k for k in TREND_KEYS if "groups" in found[k]]
+    names = {g for k in keys for g in found[k]["groups"]}
+    columns = _group_order(by, names)
     rows = []
-    for name in sorted(names, key=lambda g: (g == "Not recorded", g)):
+    for key in keys:
+        unit = found[key].get("unit")
         cells = []
-        for key in GROUP_KEYS:
-            item = found[key].get("groups", {}).get(name)
-            if item is None:
-                cells.append(("—", ""))
-            else:
-                cells.append((shown(item["value"], found[key].get("unit")), n_text(item)))
-        rows.append({"name": name, "cells": cells})
-    return {"columns": [GROUP_HEADINGS[k] for k in GROUP_KEYS], "rows": rows}
+        for name in columns:
+            item = found[key]["groups"].get(name)
+            cells.append(("—", "") if item is None else (shown(item["value"], unit), n_text(item)))
+        rows.append({"label": found[key]["label"], "cells": cells})
+    return {"columns": columns, "rows": rows}
 
 
 def page_context(values: dict, population: int | None, *, partial: bool) -> dict:
@@ -177,7 +176,9 @@ def page_context(values: dict, population: int | None, *, partial: bool) -> dict
               "population_under_18": population}  # fmt: skip
     context: dict = {"values": values, "groupings": GROUPINGS, "population": population}
     if values["by"]:
-        context["groups"] = _groups(compute_indicators(**period, group_by=values["by"]))
+        context["groups"] = _groups(
+            compute_indicators(**period, group_by=values["by"]), values["by"]
+        )
     if not partial:
         found = compute_indicators(**period)
         trend = indicator_trend(session=session, end=values["to"], population_under_18=population)
