@@ -56,7 +56,7 @@ def shown(value, unit: str | None) -> str:
         return f"{value:.1f}%"
     if unit == "per 10000":
         return f"{value:,.1f}"
-    if isinstance(value, float) and not value.is_integer():
+    if isinstance(value, float):
         return f"{value:,.1f}"
     return f"{int(value):,}" if isinstance(value, int | float) else str(value)
 
@@ -128,9 +128,10 @@ def sparkline(values: list) -> str | None:
     if len(known) < 2:
         return None
     low, high = min(v for _, v in known), max(v for _, v in known)
-    span = (high - low) or 1
     step = 100 / max(len(values) - 1, 1)
-    return " ".join(f"{i * step:.1f},{22 - 20 * (v - low) / span:.1f}" for i, v in known)
+    if high == low:  # a level line across the middle
+        return " ".join(f"{i * step:.1f},12.0" for i, _ in known)
+    return " ".join(f"{i * step:.1f},{22 - 20 * (v - low) / (high - low):.1f}" for i, v in known)
 
 
 def _trend(trend: list[dict]) -> list[dict]:

@@ -510,3 +510,12 @@ class TestAgainstPandas:
         )
         assert compare(mine, theirs) == []
         assert mine["referrals"]["value"] > 100 and len(COMPARED) == 24
+
+
+class TestSparkline:
+    def test_points_run_oldest_to_newest_and_skip_unknown_quarters(self):
+        from audit_app.reports.indicator_views import sparkline
+
+        assert sparkline([None, 2, 4, 3]) == "33.3,22.0 66.7,2.0 100.0,12.0"  # low at the bottom
+        assert sparkline([5, 5, 5, 5]).endswith("100.0,12.0")  # level: across the middle
+        assert sparkline([None, None, None, 7]) is None  # one point is no trend
