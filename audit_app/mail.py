@@ -31,8 +31,9 @@ def send_mail(config: Mapping, to: Sequence[str], subject: str, body: str) -> bo
     message["Subject"] = subject
     message.set_content(body)
     try:
-        with smtplib.SMTP(config["SMTP_HOST"], int(config.get("SMTP_PORT") or 25),
-                          timeout=TIMEOUT_SECONDS) as smtp:
+        with smtplib.SMTP(
+            config["SMTP_HOST"], int(config.get("SMTP_PORT") or 25), timeout=TIMEOUT_SECONDS
+        ) as smtp:
             smtp.send_message(message)
     except (OSError, smtplib.SMTPException) as exc:
         log.warning("E-mail not sent: %s", type(exc).__name__)

@@ -13,6 +13,7 @@ from .answers import (
     validate_submission,
 )
 from .errors import AnswerError, AuditFormsError, SamplingError, TemplateError
+from .prefill import Prefill, prefill_answers
 from .rollup import (
     GradeDistribution,
     Proportion,
@@ -50,6 +51,7 @@ __all__ = [
     "OFSTED_SCALE",
     "Option",
     "ParsedAnswer",
+    "Prefill",
     "Proportion",
     "Question",
     "ROLLUPS",
@@ -73,6 +75,7 @@ __all__ = [
     "load_templates",
     "missing_required",
     "parse_answer",
+    "prefill_answers",
     "proportion",
     "rank",
     "sample_size",

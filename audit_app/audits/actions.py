@@ -22,7 +22,14 @@ from . import bp
 from .casework import _load, _page, is_manager, local_time
 from .escalation import child_team
 
-__all__ = ["ActionFilters", "actions_for_case", "create_action", "is_overdue", "list_actions", "update_action"]
+__all__ = [
+    "ActionFilters",
+    "actions_for_case",
+    "create_action",
+    "is_overdue",
+    "list_actions",
+    "update_action",
+]
 
 STATUSES = {"open": "Open", "done": "Done"}
 _DUE = Question("action_due_date", "date", "Due date", name="the due date", required=True)
@@ -34,16 +41,22 @@ def is_overdue(action: AuditAction, today: date) -> bool:
 
 
 def actions_for_case(audit_case_id: int, *, session: Session) -> list[AuditAction]:
-    return list(session.exec(
-        select(AuditAction).where(AuditAction.audit_case_id == audit_case_id).order_by(AuditAction.id)
-    ).all())
+    return list(
+        session.exec(
+            select(AuditAction)
+            .where(AuditAction.audit_case_id == audit_case_id)
+            .order_by(AuditAction.id)
+        ).all()
+    )
 
 
 def _text(form, name: str) -> str:
     return (form.get(name) or "").replace("\r\n", "\n").strip()
 
 
-def create_action(case: AuditCase, form, *, user_id: int, session: Session) -> tuple[AuditAction | None, dict]:
+def create_action(
+    case: AuditCase, form, *, user_id: int, session: Session
+) -> tuple[AuditAction | None, dict]:
     """Validate and add an action for ``case``; returns (action, {}) or (None, errors by field)."""
     errors: dict[str, str] = {}
     description = _text(form, "action_description")
@@ -65,8 +78,14 @@ def create_action(case: AuditCase, form, *, user_id: int, session: Session) -> t
         errors["action_due_date"] = exc.message
     if errors:
         return None, errors
-    action = AuditAction(audit_case_id=case.id, description=description, owner=owner,
-                         team=child_team(case.child_id, session=session), due_date=due, created_by=user_id)
+    action = AuditAction(
+        audit_case_id=case.id,
+        description=description,
+        owner=owner,
+        team=child_team(case.child_id, session=session),
+        due_date=due,
+        created_by=user_id,
+    )
     session.add(action)
     session.commit()
     session.refresh(action)
@@ -85,14 +104,22 @@ def update_action(action: AuditAction, form, *, read_version: int, session: Sess
         return {"closing_evidence": "The closing evidence must be 5,000 characters or fewer"}
     session.commit()  # write in a fresh transaction (see casework.save_answer)
     result = session.exec(
-        update(AuditAction).where(AuditAction.id == action.id, AuditAction.version == read_version).values(
-            status=status, closing_evidence=evidence or None,
-            closed_at=utcnow() if status == "done" else None, version=read_version + 1)
+        update(AuditAction)
+        .where(AuditAction.id == action.id, AuditAction.version == read_version)
+        .values(
+            status=status,
+            closing_evidence=evidence or None,
+            closed_at=utcnow() if status == "done" else None,
+            version=read_version + 1,
+        )
     )
     if result.rowcount != 1:
         session.rollback()
         session.refresh(action)
-        return {"action_status": "Someone else updated this action since you opened it: check it and save again"}
+        return {
+            "action_status": "Someone else updated this action since you opened it: "
+            "check it and save again"
+        }
     session.commit()
     session.refresh(action)
     return {}
@@ -113,8 +140,13 @@ class ActionFilters:
         except ValueError:
             audit = None
         status = args.get("status", "")
-        return cls(audit=audit, team=args.get("team", "").strip(), owner=args.get("owner", "").strip(),
-                   status=status if status in STATUSES else "", overdue=args.get("overdue") == "1")
+        return cls(
+            audit=audit,
+            team=args.get("team", "").strip(),
+            owner=args.get("owner", "").strip(),
+            status=status if status in STATUSES else "",
+            overdue=args.get("overdue") == "1",
+        )
 
 
 @dataclass(frozen=True)
@@ -126,7 +158,7 @@ class ActionRow:
 
 
 def list_actions(filters: ActionFilters, user, *, session: Session, today: date) -> list[ActionRow]:
-    """Actions matching ``filters``: all for managers, only those on their own cases for auditors."""
+    """Actions matching ``filters``: all for managers, only their own cases' for auditors."""
     statement = (
         select(AuditAction, Audit, AuditCase)
         .join(AuditCase, AuditCase.id == AuditAction.audit_case_id)
@@ -163,8 +195,12 @@ def action_create(audit_case_id: int):
     case = _load(audit_case_id)
     action, errors = create_action(case, request.form, user_id=g.user.id, session=get_session())
     if errors:
-        return _page(case, status=400, errors=list(errors.items()),
-                     extra={"action_form": request.form, "action_errors": errors})
+        return _page(
+            case,
+            status=400,
+            errors=list(errors.items()),
+            extra={"action_form": request.form, "action_errors": errors},
+        )
     flash("Action added.", "success")
     return redirect(url_for("audits.case_page", audit_case_id=case.id) + "#case-actions", 303)
 
@@ -176,8 +212,15 @@ def action_list():
     filters = ActionFilters.from_args(request.args)
     today = date.today()
     rows = list_actions(filters, g.user, session=session, today=today)
-    return render("audits/actions.html", "audits/_action_rows.html", rows=rows, filters=filters,
-                  choices=filter_choices(g.user, session=session), statuses=STATUSES, today=today)
+    return render(
+        "audits/actions.html",
+        "audits/_action_rows.html",
+        rows=rows,
+        filters=filters,
+        choices=filter_choices(g.user, session=session),
+        statuses=STATUSES,
+        today=today,
+    )
 
 
 def _action_or_404(action_id: int) -> tuple[AuditAction, AuditCase]:
@@ -207,6 +250,15 @@ def action_view(action_id: int):
             flash("Action updated.", "success")
             return redirect(url_for("audits.action_view", action_id=action.id), 303)
     audit = session.get(Audit, case.audit_id)
-    return render("audits/action.html", status=400 if errors else 200, action=action, case=case, audit=audit,
-                  errors=errors, form=request.form if errors else {}, statuses=STATUSES,
-                  overdue=is_overdue(action, date.today()), local_time=local_time)
+    return render(
+        "audits/action.html",
+        status=400 if errors else 200,
+        action=action,
+        case=case,
+        audit=audit,
+        errors=errors,
+        form=request.form if errors else {},
+        statuses=STATUSES,
+        overdue=is_overdue(action, date.today()),
+        local_time=local_time,
+    )

@@ -192,7 +192,11 @@ def form_value(question: Question, value):
 
 
 def raw_input(question: Question, form) -> str | list[str]:
-    return form.getlist(question.key) if question.type == "multiple_choice" else form.get(question.key, "")
+    return (
+        form.getlist(question.key)
+        if question.type == "multiple_choice"
+        else form.get(question.key, "")
+    )
 
 
 def _clean_text(text: str | None) -> str | None:
@@ -223,8 +227,17 @@ def _conflict(question: Question, row: Answer, *, session: Session) -> Conflict:
     )
 
 
-def save_answer(case: AuditCase, question: Question, raw: str | list[str], evidence: str | None, *,
-                read_version: int, user_id: int, session: Session, reason: str | None = None) -> SaveOutcome:
+def save_answer(
+    case: AuditCase,
+    question: Question,
+    raw: str | list[str],
+    evidence: str | None,
+    *,
+    read_version: int,
+    user_id: int,
+    session: Session,
+    reason: str | None = None,
+) -> SaveOutcome:
     """Save one answer if nobody has saved a newer version of it; commits.
 
     ``read_version`` is the version the person saw (0: no answer yet).  The write is a
@@ -235,8 +248,16 @@ def save_answer(case: AuditCase, question: Question, raw: str | list[str], evide
         # writer has moved past into a write ("database is locked"); a fresh one re-reads.
         session.commit()
         try:
-            return _save_once(case, question, raw, evidence, read_version=read_version,
-                              user_id=user_id, session=session, reason=reason)
+            return _save_once(
+                case,
+                question,
+                raw,
+                evidence,
+                read_version=read_version,
+                user_id=user_id,
+                session=session,
+                reason=reason,
+            )
         except OperationalError:
             session.rollback()
             if attempt == 2:
@@ -262,7 +283,9 @@ def _save_once(
     evidence = _clean_text(evidence)
     if evidence and len(evidence) > EVIDENCE_MAX:
         return SaveOutcome(
-            question.key, read_version, error=f"The evidence note must be {EVIDENCE_MAX:,} characters or fewer"
+            question.key,
+            read_version,
+            error=f"The evidence note must be {EVIDENCE_MAX:,} characters or fewer",
         )
     new = parsed.to_json()
     now = utcnow()
@@ -282,36 +305,70 @@ def _save_once(
             version=1,
         )
         session.add(row)
-        session.add(AnswerChange(audit_case_id=case.id, question_key=question.key, old_value=None,
-                                 new_value=new, changed_by=user_id, changed_at=now, reason=reason))
+        session.add(
+            AnswerChange(
+                audit_case_id=case.id,
+                question_key=question.key,
+                old_value=None,
+                new_value=new,
+                changed_by=user_id,
+                changed_at=now,
+                reason=reason,
+            )
+        )
         try:
             session.commit()
         except IntegrityError:  # someone else saved the first answer a moment ago
             session.rollback()
             current = session.exec(
-                select(Answer).where(Answer.audit_case_id == case.id, Answer.question_key == question.key)
+                select(Answer).where(
+                    Answer.audit_case_id == case.id, Answer.question_key == question.key
+                )
             ).one()
-            return SaveOutcome(question.key, current.version, conflict=_conflict(question, current, session=session))
+            return SaveOutcome(
+                question.key,
+                current.version,
+                conflict=_conflict(question, current, session=session),
+            )
         _mark_started(case, session=session)
         return SaveOutcome(question.key, 1, saved_at=local_time(now), changed=True)
     if current.value == new and (current.evidence or None) == evidence:
         return SaveOutcome(question.key, current.version, saved_at=local_time(current.updated_at))
     if current.version != read_version:
-        return SaveOutcome(question.key, current.version, conflict=_conflict(question, current, session=session))
+        return SaveOutcome(
+            question.key, current.version, conflict=_conflict(question, current, session=session)
+        )
     old = current.value
     session.commit()  # write in a fresh transaction (see casework.save_answer)
     result = session.exec(
         update(Answer)
         .where(Answer.id == current.id, Answer.version == read_version)
-        .values(value=new, evidence=evidence, updated_by=user_id, updated_at=now, version=read_version + 1)
+        .values(
+            value=new,
+            evidence=evidence,
+            updated_by=user_id,
+            updated_at=now,
+            version=read_version + 1,
+        )
     )
     if result.rowcount != 1:
         session.rollback()
         session.expire_all()
         current = session.get(Answer, current.id)
-        return SaveOutcome(question.key, current.version, conflict=_conflict(question, current, session=session))
-    session.add(AnswerChange(audit_case_id=case.id, question_key=question.key, old_value=old,
-                             new_value=new, changed_by=user_id, changed_at=now, reason=reason))
+        return SaveOutcome(
+            question.key, current.version, conflict=_conflict(question, current, session=session)
+        )
+    session.add(
+        AnswerChange(
+            audit_case_id=case.id,
+            question_key=question.key,
+            old_value=old,
+            new_value=new,
+            changed_by=user_id,
+            changed_at=now,
+            reason=reason,
+        )
+    )
     session.commit()
     session.expire(current)
     _mark_started(case, session=session)
@@ -330,21 +387,29 @@ def _mark_started(case: AuditCase, *, session: Session) -> None:
     session.refresh(case)
 
 
-def save_form(case: AuditCase, template: Template, form, *, user_id: int, session: Session) -> dict[str, SaveOutcome]:
+def save_form(
+    case: AuditCase, template: Template, form, *, user_id: int, session: Session
+) -> dict[str, SaveOutcome]:
     """Save every question the whole form sent (the no-JavaScript path)."""
     outcomes = {}
     for question in template.questions:
         if question.key not in form and f"{question.key}__version" not in form:
             continue
         outcomes[question.key] = save_answer(
-            case, question, raw_input(question, form), form.get(f"{question.key}__evidence"),
-            read_version=_version(form.get(f"{question.key}__version")), user_id=user_id, session=session,
+            case,
+            question,
+            raw_input(question, form),
+            form.get(f"{question.key}__evidence"),
+            read_version=_version(form.get(f"{question.key}__version")),
+            user_id=user_id,
+            session=session,
         )
     return outcomes
 
 
-def submit_case(case: AuditCase, template: Template, *, read_version: int, user_id: int,
-                session: Session) -> list[tuple[str, str]] | str | None:
+def submit_case(
+    case: AuditCase, template: Template, *, read_version: int, user_id: int, session: Session
+) -> list[tuple[str, str]] | str | None:
     """Submit the audit: every required answer present, nobody changed the case meanwhile.
 
     Returns the missing answers as (key, message) pairs, a conflict message, or None when
@@ -359,47 +424,80 @@ def submit_case(case: AuditCase, template: Template, *, read_version: int, user_
     session.commit()  # write in a fresh transaction (see casework.save_answer)
     result = session.exec(
         update(AuditCase)
-        .where(AuditCase.id == case.id, AuditCase.version == read_version,
-               AuditCase.status.in_(EDITABLE))
-        .values(status=status, submitted_at=utcnow(), overall_grade=overall,
-                version=read_version + 1)
+        .where(
+            AuditCase.id == case.id,
+            AuditCase.version == read_version,
+            AuditCase.status.in_(EDITABLE),
+        )
+        .values(
+            status=status, submitted_at=utcnow(), overall_grade=overall, version=read_version + 1
+        )
     )
     if result.rowcount != 1:
         session.rollback()
         session.refresh(case)
-        return ("Someone else changed this audit since you opened it "
-                f"(it is now {STATUS_LABELS.get(case.status, case.status).lower()}). "
-                "Your answers are saved; check the page and submit again.")
-    if status == "moderation" and session.exec(
-        select(Moderation).where(Moderation.audit_case_id == case.id)
-    ).first() is None:
+        return (
+            "Someone else changed this audit since you opened it "
+            f"(it is now {STATUS_LABELS.get(case.status, case.status).lower()}). "
+            "Your answers are saved; check the page and submit again."
+        )
+    if (
+        status == "moderation"
+        and session.exec(select(Moderation).where(Moderation.audit_case_id == case.id)).first()
+        is None
+    ):
         session.add(Moderation(audit_case_id=case.id, selected_by=user_id, selection="inadequate"))
     session.commit()
     session.refresh(case)
     return None
 
 
-def amend_answer(case: AuditCase, question: Question, raw, evidence, *, reason: str | None,
-                 read_version: int, user_id: int, session: Session) -> SaveOutcome:
+def amend_answer(
+    case: AuditCase,
+    question: Question,
+    raw,
+    evidence,
+    *,
+    reason: str | None,
+    read_version: int,
+    user_id: int,
+    session: Session,
+) -> SaveOutcome:
     """Change a submitted answer: a reason is required and goes into the history."""
     reason = _clean_text(reason)
     if not reason:
         return SaveOutcome(question.key, read_version, error="Enter the reason for the amendment")
     if len(reason) > 2000:
-        return SaveOutcome(question.key, read_version, error="The reason must be 2,000 characters or fewer")
+        return SaveOutcome(
+            question.key, read_version, error="The reason must be 2,000 characters or fewer"
+        )
     if question.required:
         try:
             if not parse_answer(question, raw).answered:
                 return SaveOutcome(question.key, read_version, error=missing_message(question))
         except AnswerError as exc:
             return SaveOutcome(question.key, read_version, error=exc.message)
-    outcome = save_answer(case, question, raw, evidence, read_version=read_version,
-                          user_id=user_id, session=session, reason=reason)
+    outcome = save_answer(
+        case,
+        question,
+        raw,
+        evidence,
+        read_version=read_version,
+        user_id=user_id,
+        session=session,
+        reason=reason,
+    )
     if outcome.changed and question.key == "overall_grade":
-        grade = session.exec(select(Answer.value).where(
-            Answer.audit_case_id == case.id, Answer.question_key == "overall_grade")).one()
-        session.exec(update(AuditCase).where(AuditCase.id == case.id).values(
-            overall_grade=grade, version=AuditCase.version + 1))
+        grade = session.exec(
+            select(Answer.value).where(
+                Answer.audit_case_id == case.id, Answer.question_key == "overall_grade"
+            )
+        ).one()
+        session.exec(
+            update(AuditCase)
+            .where(AuditCase.id == case.id)
+            .values(overall_grade=grade, version=AuditCase.version + 1)
+        )
         session.commit()
         session.refresh(case)
     return outcome
@@ -409,7 +507,8 @@ def update_case_fields(case: AuditCase, *, read_version: int, session: Session, 
     """Write tags or the practitioner's response if the case is still at ``read_version``."""
     session.commit()  # write in a fresh transaction (see casework.save_answer)
     result = session.exec(
-        update(AuditCase).where(AuditCase.id == case.id, AuditCase.version == read_version)
+        update(AuditCase)
+        .where(AuditCase.id == case.id, AuditCase.version == read_version)
         .values(version=read_version + 1, **values)
     )
     if result.rowcount != 1:
@@ -437,22 +536,42 @@ def journey_panel(child: Child, *, session: Session, as_of: date) -> dict:
     items = []
     for key, node in G.nodes(data=True):
         alerts = [ANOMALY_CODES.get(f, f) for f in node["flags"] if f in ANOMALY_CODES]
-        alerts += [t.label + (" (overdue)" if t.status == "overdue" else " (late)") for t in late if t.node == key]
+        alerts += [
+            t.label + (" (overdue)" if t.status == "overdue" else " (late)")
+            for t in late
+            if t.node == key
+        ]
         end = node["end"]
         detail = f"{node['start']:%d/%m/%Y}" + (f" to {end:%d/%m/%Y}" if end else "")
-        items.append(TimelineItem(
-            id=_item_id(key), kind=node["kind"], start=node["start"], end=end,
-            open=end is None and node["finish"] is None, label=node["label"], detail=detail,
-            alerts=tuple(alerts),
-        ))
+        items.append(
+            TimelineItem(
+                id=_item_id(key),
+                kind=node["kind"],
+                start=node["start"],
+                end=end,
+                open=end is None and node["finish"] is None,
+                label=node["label"],
+                detail=detail,
+                alerts=tuple(alerts),
+            )
+        )
     links = [
-        TimelineLink(_item_id(a), _item_id(b), label=str(data.get("rule") or "led to"),
-                     alert=any(str(f).startswith(("late:", "overdue:")) for f in data.get("flags", [])))
+        TimelineLink(
+            _item_id(a),
+            _item_id(b),
+            label=str(data.get("rule") or "led to"),
+            alert=any(str(f).startswith(("late:", "overdue:")) for f in data.get("flags", [])),
+        )
         for a, b, data in G.edges(data=True)
     ]
-    svg = timeline_svg(items, links, as_of=as_of, width=640,
-                       title=f"Journey of child {child.child_ref}",
-                       description=summary.path or "No events recorded.")
+    svg = timeline_svg(
+        items,
+        links,
+        as_of=as_of,
+        width=640,
+        title=f"Journey of child {child.child_ref}",
+        description=summary.path or "No events recorded.",
+    )
     rereferrals = [r for r in summary.referrals if r.rereferral]
     return {
         "summary": summary,
@@ -490,8 +609,16 @@ class QuestionView:
         return display_value(self.question, self.answer.value if self.answer else None)
 
 
-def page_context(case: AuditCase, user, *, session: Session, form=None,
-                 outcomes: dict[str, SaveOutcome] | None = None, errors=None, message=None) -> dict:
+def page_context(
+    case: AuditCase,
+    user,
+    *,
+    session: Session,
+    form=None,
+    outcomes: dict[str, SaveOutcome] | None = None,
+    errors=None,
+    message=None,
+) -> dict:
     audit = session.get(Audit, case.audit_id)
     child = session.get(Child, case.child_id)
     template = template_of(case, audit)
@@ -499,7 +626,9 @@ def page_context(case: AuditCase, user, *, session: Session, form=None,
     stored = answers_of(case.id, session=session)
     prefills = prefill_answers(template, journey["checks"])
     changes = session.exec(
-        select(AnswerChange).where(AnswerChange.audit_case_id == case.id).order_by(AnswerChange.changed_at, AnswerChange.id)
+        select(AnswerChange)
+        .where(AnswerChange.audit_case_id == case.id)
+        .order_by(AnswerChange.changed_at, AnswerChange.id)
     ).all()
     names = {}
     for change in changes:
@@ -521,40 +650,67 @@ def page_context(case: AuditCase, user, *, session: Session, form=None,
             prefill = prefills.get(q.key)
             if row is None and prefill is not None and not value:
                 value = str(prefill.value)
-            views.append(QuestionView(
-                question=q, value=value, evidence=evidence,
-                version=outcome.version if outcome else (row.version if row else 0),
-                answer=row, prefill=prefill,
-                error=outcome.error if outcome else None,
-                conflict=outcome.conflict if outcome else None,
-                saved_at=outcome.saved_at if outcome else None,
-                history=[c for c in changes if c.question_key == q.key],
-            ))
+            views.append(
+                QuestionView(
+                    question=q,
+                    value=value,
+                    evidence=evidence,
+                    version=outcome.version if outcome else (row.version if row else 0),
+                    answer=row,
+                    prefill=prefill,
+                    error=outcome.error if outcome else None,
+                    conflict=outcome.conflict if outcome else None,
+                    saved_at=outcome.saved_at if outcome else None,
+                    history=[c for c in changes if c.question_key == q.key],
+                )
+            )
         sections.append((section, views))
     from .actions import actions_for_case
     from .escalation import escalations_for_case
 
     return {
-        "case": case, "audit": audit, "child": child, "tmpl": template,
-        "journey": journey, "sections": sections, "changes": changes, "names": names,
-        "editable": case.status in EDITABLE, "amendable": case.status in AMENDABLE,
+        "case": case,
+        "audit": audit,
+        "child": child,
+        "tmpl": template,
+        "journey": journey,
+        "sections": sections,
+        "changes": changes,
+        "names": names,
+        "editable": case.status in EDITABLE,
+        "amendable": case.status in AMENDABLE,
         "status_label": STATUS_LABELS.get(case.status, case.status),
         "status_colour": STATUS_COLOURS.get(case.status, "grey"),
-        "tags": learning_tags(), "case_link": case_system_link(child.child_ref),
-        "errors": errors or [], "message": message, "is_manager": is_manager(user),
-        "moderation": session.exec(select(Moderation).where(Moderation.audit_case_id == case.id)).first(),
+        "tags": learning_tags(),
+        "case_link": case_system_link(child.child_ref),
+        "errors": errors or [],
+        "message": message,
+        "is_manager": is_manager(user),
+        "moderation": session.exec(
+            select(Moderation).where(Moderation.audit_case_id == case.id)
+        ).first(),
         "actions": actions_for_case(case.id, session=session),
         "escalations": escalations_for_case(case.id, user, session=session),
-        "auditor_name": user_name(case.auditor_id, session=session) if case.auditor_id else "nobody",
-        "local_time": local_time, "display_value": display_value, "stage_labels": STAGE_LABELS,
-        "escalation_form": {}, "escalation_open": False, "action_form": {}, "action_errors": {},
-        "audit_list_url": audit_list_url(), "final_grade_label": grade_label(template, case.final_grade),
+        "auditor_name": user_name(case.auditor_id, session=session)
+        if case.auditor_id
+        else "nobody",
+        "local_time": local_time,
+        "display_value": display_value,
+        "stage_labels": STAGE_LABELS,
+        "escalation_form": {},
+        "escalation_open": False,
+        "action_form": {},
+        "action_errors": {},
+        "audit_list_url": audit_list_url(),
+        "final_grade_label": grade_label(template, case.final_grade),
     }
 
 
 def audit_list_url() -> str | None:
-    """"My audits", when the audit list is switched on."""
-    return url_for("audits.audit_list") if "audits.audit_list" in current_app.view_functions else None
+    """ "My audits", when the audit list is switched on."""
+    return (
+        url_for("audits.audit_list") if "audits.audit_list" in current_app.view_functions else None
+    )
 
 
 def grade_label(template: Template, grade: str | None) -> str | None:
@@ -586,8 +742,13 @@ def _error_list(outcomes: dict[str, SaveOutcome]) -> list[tuple[str, str]]:
             errors.append((key, outcome.error))
         elif outcome.conflict:
             c = outcome.conflict
-            errors.append((key, f"{c.by} changed this answer while you were editing: their answer is "
-                                f"‘{c.display}’. Yours is below, not saved yet"))
+            errors.append(
+                (
+                    key,
+                    f"{c.by} changed this answer while you were editing: their answer is "
+                    f"‘{c.display}’. Yours is below, not saved yet",
+                )
+            )
     return errors
 
 
@@ -607,7 +768,9 @@ def case_save(audit_case_id: int):
     case = _load(audit_case_id)
     session = get_session()
     if case.status not in EDITABLE:
-        return _page(case, status=409, message="This audit has been submitted: amend an answer instead.")
+        return _page(
+            case, status=409, message="This audit has been submitted: amend an answer instead."
+        )
     template = template_of(case, session.get(Audit, case.audit_id))
     outcomes = save_form(case, template, request.form, user_id=g.user.id, session=session)
     errors = _error_list(outcomes)
@@ -615,8 +778,13 @@ def case_save(audit_case_id: int):
         return _page(case, status=400, form=request.form, outcomes=outcomes, errors=errors)
     if request.form.get("action") != "submit":
         return redirect(url_for("audits.case_page", audit_case_id=case.id, saved=1), 303)
-    result = submit_case(case, template, read_version=_version(request.form.get("case_version")),
-                         user_id=g.user.id, session=session)
+    result = submit_case(
+        case,
+        template,
+        read_version=_version(request.form.get("case_version")),
+        user_id=g.user.id,
+        session=session,
+    )
     if isinstance(result, list):
         return _page(case, status=400, outcomes=outcomes, errors=result)
     if isinstance(result, str):
@@ -636,21 +804,41 @@ def case_answer(audit_case_id: int, key: str):
     except KeyError:
         abort(404)
     if case.status not in EDITABLE:
-        outcome = SaveOutcome(key, _version(request.form.get(f"{key}__version")),
-                              error="This audit has been submitted: amend the answer instead")
+        outcome = SaveOutcome(
+            key,
+            _version(request.form.get(f"{key}__version")),
+            error="This audit has been submitted: amend the answer instead",
+        )
     else:
-        outcome = save_answer(case, question, raw_input(question, request.form),
-                              request.form.get(f"{key}__evidence"),
-                              read_version=_version(request.form.get(f"{key}__version")),
-                              user_id=g.user.id, session=session)
+        outcome = save_answer(
+            case,
+            question,
+            raw_input(question, request.form),
+            request.form.get(f"{key}__evidence"),
+            read_version=_version(request.form.get(f"{key}__version")),
+            user_id=g.user.id,
+            session=session,
+        )
     if not is_partial_request():
         if outcome.error or outcome.conflict:
-            return _page(case, status=400, form=request.form, outcomes={key: outcome},
-                         errors=_error_list({key: outcome}))
-        return redirect(url_for("audits.case_page", audit_case_id=case.id) + f"#question-{key}", 303)
-    return render("audits/_answer_status.html", "audits/_answer_status.html",
-                  q=question, outcome=outcome, case=case,
-                  trigger="answers-saved" if outcome.changed else None)
+            return _page(
+                case,
+                status=400,
+                form=request.form,
+                outcomes={key: outcome},
+                errors=_error_list({key: outcome}),
+            )
+        return redirect(
+            url_for("audits.case_page", audit_case_id=case.id) + f"#question-{key}", 303
+        )
+    return render(
+        "audits/_answer_status.html",
+        "audits/_answer_status.html",
+        q=question,
+        outcome=outcome,
+        case=case,
+        trigger="answers-saved" if outcome.changed else None,
+    )
 
 
 @bp.route("/case/<int:audit_case_id>/amend/<key>", methods=["GET", "POST"])
@@ -664,26 +852,60 @@ def case_amend(audit_case_id: int, key: str):
     except KeyError:
         abort(404)
     if case.status not in AMENDABLE:
-        return _page(case, status=409, message="Only a submitted audit that is not finalised can be amended.")
+        return _page(
+            case, status=409, message="Only a submitted audit that is not finalised can be amended."
+        )
     row = answers_of(case.id, session=session).get(key)
     outcome = None
     if request.method == "POST":
-        outcome = amend_answer(case, question, raw_input(question, request.form),
-                               request.form.get(f"{key}__evidence"), reason=request.form.get("reason"),
-                               read_version=_version(request.form.get(f"{key}__version")),
-                               user_id=g.user.id, session=session)
+        outcome = amend_answer(
+            case,
+            question,
+            raw_input(question, request.form),
+            request.form.get(f"{key}__evidence"),
+            reason=request.form.get("reason"),
+            read_version=_version(request.form.get(f"{key}__version")),
+            user_id=g.user.id,
+            session=session,
+        )
         if not (outcome.error or outcome.conflict):
-            return redirect(url_for("audits.case_page", audit_case_id=case.id, amended=key) + f"#question-{key}", 303)
-    value = raw_input(question, request.form) if request.method == "POST" else form_value(question, row.value if row else None)
-    evidence = request.form.get(f"{key}__evidence", "") if request.method == "POST" else ((row.evidence or "") if row else "")
-    reason_error = outcome.error if outcome and outcome.error and "reason" in outcome.error else None
-    view = QuestionView(question=question, value=value, evidence=evidence,
-                        version=outcome.version if outcome else (row.version if row else 0), answer=row,
-                        error=None if reason_error or not outcome else outcome.error,
-                        conflict=outcome.conflict if outcome else None)
-    return render("audits/case_amend.html", status=400 if outcome else 200, case=case, v=view,
-                  reason=request.form.get("reason", ""), errors=_error_list({key: outcome}) if outcome else [],
-                  reason_error=reason_error, local_time=local_time)
+            return redirect(
+                url_for("audits.case_page", audit_case_id=case.id, amended=key)
+                + f"#question-{key}",
+                303,
+            )
+    value = (
+        raw_input(question, request.form)
+        if request.method == "POST"
+        else form_value(question, row.value if row else None)
+    )
+    evidence = (
+        request.form.get(f"{key}__evidence", "")
+        if request.method == "POST"
+        else ((row.evidence or "") if row else "")
+    )
+    reason_error = (
+        outcome.error if outcome and outcome.error and "reason" in outcome.error else None
+    )
+    view = QuestionView(
+        question=question,
+        value=value,
+        evidence=evidence,
+        version=outcome.version if outcome else (row.version if row else 0),
+        answer=row,
+        error=None if reason_error or not outcome else outcome.error,
+        conflict=outcome.conflict if outcome else None,
+    )
+    return render(
+        "audits/case_amend.html",
+        status=400 if outcome else 200,
+        case=case,
+        v=view,
+        reason=request.form.get("reason", ""),
+        errors=_error_list({key: outcome}) if outcome else [],
+        reason_error=reason_error,
+        local_time=local_time,
+    )
 
 
 @bp.route("/case/<int:audit_case_id>/tags", methods=["POST"])
@@ -691,13 +913,28 @@ def case_amend(audit_case_id: int, key: str):
 def case_tags(audit_case_id: int):
     case = _load(audit_case_id)
     if case.status == "finalised":
-        return _page(case, status=409, message="This audit is finalised: its learning tags are fixed.")
+        return _page(
+            case, status=409, message="This audit is finalised: its learning tags are fixed."
+        )
     allowed = learning_tags()
     chosen = [t for t in allowed if t in request.form.getlist("tags")]
-    if not update_case_fields(case, read_version=_version(request.form.get("case_version")),
-                              session=get_session(), tags=chosen):
-        return _page(case, status=409, errors=[("tags", "Someone else changed this audit's tags or response "
-                                                        "since you opened it. Check them and save again")])
+    if not update_case_fields(
+        case,
+        read_version=_version(request.form.get("case_version")),
+        session=get_session(),
+        tags=chosen,
+    ):
+        return _page(
+            case,
+            status=409,
+            errors=[
+                (
+                    "tags",
+                    "Someone else changed this audit's tags or response "
+                    "since you opened it. Check them and save again",
+                )
+            ],
+        )
     return redirect(url_for("audits.case_page", audit_case_id=case.id) + "#case-tags", 303)
 
 
@@ -708,11 +945,31 @@ def case_response(audit_case_id: int):
     case = _load(audit_case_id)
     text = _clean_text(request.form.get("practitioner_response"))
     if text and len(text) > RESPONSE_MAX:
-        return _page(case, status=400, errors=[("practitioner_response",
-                                                f"The response must be {RESPONSE_MAX:,} characters or fewer")])
-    if not update_case_fields(case, read_version=_version(request.form.get("case_version")),
-                              session=get_session(), practitioner_response=text):
-        return _page(case, status=409, errors=[("practitioner_response",
-                                                "Someone else changed this audit since you opened it. "
-                                                "Check the response shown and save again")])
+        return _page(
+            case,
+            status=400,
+            errors=[
+                (
+                    "practitioner_response",
+                    f"The response must be {RESPONSE_MAX:,} characters or fewer",
+                )
+            ],
+        )
+    if not update_case_fields(
+        case,
+        read_version=_version(request.form.get("case_version")),
+        session=get_session(),
+        practitioner_response=text,
+    ):
+        return _page(
+            case,
+            status=409,
+            errors=[
+                (
+                    "practitioner_response",
+                    "Someone else changed this audit since you opened it. "
+                    "Check the response shown and save again",
+                )
+            ],
+        )
     return redirect(url_for("audits.case_page", audit_case_id=case.id) + "#case-response", 303)

@@ -1,4 +1,4 @@
-"""Actions from an audit: raised with owner and due date, closed with evidence, listed and filtered."""
+"""Actions from an audit: raised with owner and due date, closed with evidence, filtered."""
 
 from datetime import date, timedelta
 
@@ -7,16 +7,30 @@ from sqlmodel import select
 from audit_app.audits.actions import ActionFilters, is_overdue, list_actions
 from audit_app.db import session_scope
 from audit_app.models import AuditAction, AuditCase
-from tests.audits.test_casework import TEAM, add_case, login, people  # noqa: F401  (fixture)
+from tests.audits import test_casework
+from tests.audits.test_casework import TEAM, add_case, login
+
+people = test_casework.people  # the fixture
 
 TODAY = date.today()
 
 
-def add_action(auth, case_id, description="Send the chronology to the team manager", owner="Team manager North",
-               due=None):
+def add_action(
+    auth,
+    case_id,
+    description="Send the chronology to the team manager",
+    owner="Team manager North",
+    due=None,
+):
     due = due or (TODAY + timedelta(days=14))
-    return auth.post(f"/audits/case/{case_id}/actions", {
-        "action_description": description, "action_owner": owner, "action_due_date": due.strftime("%d/%m/%Y")})
+    return auth.post(
+        f"/audits/case/{case_id}/actions",
+        {
+            "action_description": description,
+            "action_owner": owner,
+            "action_due_date": due.strftime("%d/%m/%Y"),
+        },
+    )
 
 
 def actions(app):
@@ -27,8 +41,10 @@ def actions(app):
 class TestRaising:
     def test_description_owner_and_a_real_due_date_are_needed(self, app, people):
         case_id = add_case(app, auditor="ann")
-        response = login(app, "ann").post(f"/audits/case/{case_id}/actions", {
-            "action_description": "", "action_owner": "", "action_due_date": "31/02/2026"})
+        response = login(app, "ann").post(
+            f"/audits/case/{case_id}/actions",
+            {"action_description": "", "action_owner": "", "action_due_date": "31/02/2026"},
+        )
         assert response.status_code == 400
         assert '<a href="#action_description">Enter what needs to be done</a>' in response.text
         assert '<a href="#action_owner">Enter who owns the action</a>' in response.text
@@ -41,7 +57,10 @@ class TestRaising:
         assert add_action(auth, case_id).status_code == 303
         [action] = actions(app)
         assert (action.audit_case_id, action.team, action.status) == (case_id, TEAM, "open")
-        assert "Send the chronology to the team manager" in auth.client.get(f"/audits/case/{case_id}").text
+        assert (
+            "Send the chronology to the team manager"
+            in auth.client.get(f"/audits/case/{case_id}").text
+        )
 
 
 class TestClosing:
@@ -50,10 +69,21 @@ class TestClosing:
         auth = login(app, "ann")
         add_action(auth, case_id)
         [action] = actions(app)
-        refused = auth.post(f"/audits/actions/{action.id}", {"action_status": "done", "action_version": "1"})
-        assert refused.status_code == 400 and "Enter the evidence that the action is done" in refused.text
-        done = auth.post(f"/audits/actions/{action.id}", {
-            "action_status": "done", "closing_evidence": "Chronology on file 02/12/2025", "action_version": "1"})
+        refused = auth.post(
+            f"/audits/actions/{action.id}", {"action_status": "done", "action_version": "1"}
+        )
+        assert (
+            refused.status_code == 400
+            and "Enter the evidence that the action is done" in refused.text
+        )
+        done = auth.post(
+            f"/audits/actions/{action.id}",
+            {
+                "action_status": "done",
+                "closing_evidence": "Chronology on file 02/12/2025",
+                "action_version": "1",
+            },
+        )
         assert done.status_code == 303
         [action] = actions(app)
         assert (action.status, action.closing_evidence) == ("done", "Chronology on file 02/12/2025")
@@ -64,9 +94,13 @@ class TestClosing:
         auth = login(app, "ann")
         add_action(auth, case_id)
         [action] = actions(app)
-        auth.post(f"/audits/actions/{action.id}", {"action_status": "done", "closing_evidence": "x",
-                                                   "action_version": "1"})
-        stale = login(app, "pam").post(f"/audits/actions/{action.id}", {"action_status": "open", "action_version": "1"})
+        auth.post(
+            f"/audits/actions/{action.id}",
+            {"action_status": "done", "closing_evidence": "x", "action_version": "1"},
+        )
+        stale = login(app, "pam").post(
+            f"/audits/actions/{action.id}", {"action_status": "open", "action_version": "1"}
+        )
         assert stale.status_code == 400 and "Someone else updated this action" in stale.text
         assert actions(app)[0].status == "done"
 
@@ -74,10 +108,18 @@ class TestClosing:
 class TestOverdue:
     def test_overdue_is_open_and_past_due(self):
         yesterday = TODAY - timedelta(days=1)
-        assert is_overdue(AuditAction(audit_case_id=1, description="d", owner="o", due_date=yesterday), TODAY)
-        assert not is_overdue(AuditAction(audit_case_id=1, description="d", owner="o", due_date=TODAY), TODAY)
-        assert not is_overdue(AuditAction(audit_case_id=1, description="d", owner="o", due_date=yesterday,
-                                          status="done"), TODAY)
+        assert is_overdue(
+            AuditAction(audit_case_id=1, description="d", owner="o", due_date=yesterday), TODAY
+        )
+        assert not is_overdue(
+            AuditAction(audit_case_id=1, description="d", owner="o", due_date=TODAY), TODAY
+        )
+        assert not is_overdue(
+            AuditAction(
+                audit_case_id=1, description="d", owner="o", due_date=yesterday, status="done"
+            ),
+            TODAY,
+        )
 
 
 class TestTheList:
@@ -99,10 +141,21 @@ class TestTheList:
 
         def shown(query):
             html = pam.client.get(f"/audits/actions{query}").text
-            return sorted(d for d in ("Overdue chronology", "Future supervision", "Bob&#39;s missing-episode review")
-                          if d in html)
+            return sorted(
+                d
+                for d in (
+                    "Overdue chronology",
+                    "Future supervision",
+                    "Bob&#39;s missing-episode review",
+                )
+                if d in html
+            )
 
-        assert shown("") == ["Bob&#39;s missing-episode review", "Future supervision", "Overdue chronology"]
+        assert shown("") == [
+            "Bob&#39;s missing-episode review",
+            "Future supervision",
+            "Overdue chronology",
+        ]
         assert shown("?owner=Amy") == ["Bob&#39;s missing-episode review", "Overdue chronology"]
         assert shown("?team=South") == ["Future supervision"]
         assert shown("?overdue=1") == ["Overdue chronology"]

@@ -36,15 +36,32 @@ def add_child(session, ref: str) -> int:
         ("assessment", date(2025, 1, 8), date(2025, 6, 30), {"outcome": "cin"}),
         ("referral", date(2025, 9, 1), None, {"referrals_last_12m": 1}),
     ]
-    for n, (kind, start, end, attrs) in enumerate(events):
-        session.add(Event(child_id=child.id, kind=kind, start_date=start, end_date=end, occurrence=0,
-                          team=TEAM, worker="Worker W", **attrs))
+    for kind, start, end, attrs in events:
+        session.add(
+            Event(
+                child_id=child.id,
+                kind=kind,
+                start_date=start,
+                end_date=end,
+                occurrence=0,
+                team=TEAM,
+                worker="Worker W",
+                **attrs,
+            )
+        )
     session.commit()
     return child.id
 
 
-def add_case(app, *, auditor: str | None, ref: str = "C-1001", template: str = "core-front-door",
-             title: str = "Neglect audit, autumn 2025", audit_id: int | None = None) -> int:
+def add_case(
+    app,
+    *,
+    auditor: str | None,
+    ref: str = "C-1001",
+    template: str = "core-front-door",
+    title: str = "Neglect audit, autumn 2025",
+    audit_id: int | None = None,
+) -> int:
     with session_scope(app) as s:
         if audit_id is None:
             audit = Audit(title=title, theme="neglect", template_key=template, template_version=1)
@@ -52,7 +69,9 @@ def add_case(app, *, auditor: str | None, ref: str = "C-1001", template: str = "
             s.flush()
             audit_id = audit.id
         user = s.exec(select(User).where(User.username == auditor)).one() if auditor else None
-        case = AuditCase(audit_id=audit_id, child_id=add_child(s, ref), auditor_id=user.id if user else None)
+        case = AuditCase(
+            audit_id=audit_id, child_id=add_child(s, ref), auditor_id=user.id if user else None
+        )
         s.add(case)
         s.commit()
         return case.id
@@ -109,7 +128,9 @@ def submit(auth: Auth, case_id: int, form: dict, action: str = "submit"):
 
 def answer(app, case_id: int, key: str):
     with session_scope(app) as s:
-        return s.exec(select(Answer).where(Answer.audit_case_id == case_id, Answer.question_key == key)).first()
+        return s.exec(
+            select(Answer).where(Answer.audit_case_id == case_id, Answer.question_key == key)
+        ).first()
 
 
 class TestThePage:
@@ -166,31 +187,55 @@ class TestAutosave:
     def test_one_answer_saves_and_says_when(self, app, people):
         case_id = add_case(app, auditor="ann")
         auth = login(app, "ann")
-        response = auth.post(f"/audits/case/{case_id}/answer/seen_alone",
-                             {"seen_alone": "yes", "seen_alone__evidence": "case note 14/03/2025: seen alone at school",
-                              "seen_alone__version": "0"}, headers=HX)
+        response = auth.post(
+            f"/audits/case/{case_id}/answer/seen_alone",
+            {
+                "seen_alone": "yes",
+                "seen_alone__evidence": "case note 14/03/2025: seen alone at school",
+                "seen_alone__version": "0",
+            },
+            headers=HX,
+        )
         assert response.status_code == 200
         assert re.search(r"Saved at \d\d:\d\d", response.text)
         assert 'name="seen_alone__version" value="1"' in response.text
         assert "<html" not in response.text  # the partial only
         row = answer(app, case_id, "seen_alone")
-        assert (row.value, row.evidence, row.version) == ("yes", "case note 14/03/2025: seen alone at school", 1)
+        assert (row.value, row.evidence, row.version) == (
+            "yes",
+            "case note 14/03/2025: seen alone at school",
+            1,
+        )
         with session_scope(app) as s:
             assert s.get(AuditCase, case_id).status == "in_progress"
 
     def test_inline_validation_names_the_problem_and_saves_nothing(self, app, people):
         case_id = add_case(app, auditor="ann")
-        response = login(app, "ann").post(f"/audits/case/{case_id}/answer/contact_to_referral_days",
-                                          {"contact_to_referral_days": "two", "contact_to_referral_days__version": "0"},
-                                          headers=HX)
-        assert "The working days from contact to the referral decision must be a number, like 12" in response.text
+        response = login(app, "ann").post(
+            f"/audits/case/{case_id}/answer/contact_to_referral_days",
+            {"contact_to_referral_days": "two", "contact_to_referral_days__version": "0"},
+            headers=HX,
+        )
+        assert (
+            "The working days from contact to the referral decision must be a number, like 12"
+            in response.text
+        )
         assert answer(app, case_id, "contact_to_referral_days") is None
 
     def test_without_javascript_the_whole_form_saves_as_a_draft(self, app, people):
         case_id = add_case(app, auditor="ann")
         auth = login(app, "ann")
-        response = submit(auth, case_id, {"threshold_decision": "appropriate", "threshold_decision__version": "0",
-                                          "direct_work_tools": [], "direct_work_tools__version": "0"}, action="draft")
+        response = submit(
+            auth,
+            case_id,
+            {
+                "threshold_decision": "appropriate",
+                "threshold_decision__version": "0",
+                "direct_work_tools": [],
+                "direct_work_tools__version": "0",
+            },
+            action="draft",
+        )
         assert response.status_code == 303
         assert answer(app, case_id, "threshold_decision").value == "appropriate"
         page = auth.client.get(response.headers["Location"]).text
@@ -213,14 +258,20 @@ class TestNoLostUpdates:
         ann, pam = login(app, "ann"), login(app, "pam")
         url = f"/audits/case/{case_id}/answer/seen_alone"
         # both opened the page before either saved: both read version 0
-        assert "Saved at" in ann.post(url, {"seen_alone": "yes", "seen_alone__version": "0"}, headers=HX).text
+        assert (
+            "Saved at"
+            in ann.post(url, {"seen_alone": "yes", "seen_alone__version": "0"}, headers=HX).text
+        )
         clash = pam.post(url, {"seen_alone": "no", "seen_alone__version": "0"}, headers=HX)
         assert "Not saved: ann changed this answer" in clash.text
         assert "Their answer: <strong>Yes</strong>" in clash.text
         assert answer(app, case_id, "seen_alone").value == "yes"  # nothing overwritten
         # pam has now seen ann's answer (version 1) and chooses to keep hers
         assert 'name="seen_alone__version" value="1"' in clash.text
-        assert "Saved at" in pam.post(url, {"seen_alone": "no", "seen_alone__version": "1"}, headers=HX).text
+        assert (
+            "Saved at"
+            in pam.post(url, {"seen_alone": "no", "seen_alone__version": "1"}, headers=HX).text
+        )
         with session_scope(app) as s:
             history = s.exec(select(AnswerChange).order_by(AnswerChange.id)).all()
         assert [(c.old_value, c.new_value) for c in history] == [(None, "yes"), ("yes", "no")]
@@ -232,14 +283,28 @@ class TestNoLostUpdates:
         with session_scope(app) as s:
             ann_id = s.exec(select(User.id).where(User.username == "ann")).one()
             pam_id = s.exec(select(User.id).where(User.username == "pam")).one()
-            first = save_answer(s.get(AuditCase, case_id), question, "partly", None, read_version=0,
-                                user_id=ann_id, session=s)
+            first = save_answer(
+                s.get(AuditCase, case_id),
+                question,
+                "partly",
+                None,
+                read_version=0,
+                user_id=ann_id,
+                session=s,
+            )
         assert first.version == 1
         eng = engine(app)
-        with Session(eng, expire_on_commit=False) as one, Session(eng, expire_on_commit=False) as two:
+        with (
+            Session(eng, expire_on_commit=False) as one,
+            Session(eng, expire_on_commit=False) as two,
+        ):
             case_one, case_two = one.get(AuditCase, case_id), two.get(AuditCase, case_id)
-            a = save_answer(case_one, question, "yes", "note A", read_version=1, user_id=ann_id, session=one)
-            b = save_answer(case_two, question, "no", "note B", read_version=1, user_id=pam_id, session=two)
+            a = save_answer(
+                case_one, question, "yes", "note A", read_version=1, user_id=ann_id, session=one
+            )
+            b = save_answer(
+                case_two, question, "no", "note B", read_version=1, user_id=pam_id, session=two
+            )
         assert a.changed and a.version == 2
         assert b.conflict is not None and not b.changed
         assert (b.conflict.display, b.conflict.evidence, b.conflict.by) == ("Yes", "note A", "ann")
@@ -249,19 +314,31 @@ class TestNoLostUpdates:
     def test_a_conflict_in_the_whole_form_keeps_my_answer_on_screen(self, app, people):
         case_id = add_case(app, auditor="ann")
         ann, pam = login(app, "ann"), login(app, "pam")
-        ann.post(f"/audits/case/{case_id}/answer/child_seen", {"child_seen": "yes", "child_seen__version": "0"},
-                 headers=HX)
-        response = submit(pam, case_id, {"child_seen": "partly", "child_seen__version": "0"}, action="draft")
+        ann.post(
+            f"/audits/case/{case_id}/answer/child_seen",
+            {"child_seen": "yes", "child_seen__version": "0"},
+            headers=HX,
+        )
+        response = submit(
+            pam, case_id, {"child_seen": "partly", "child_seen__version": "0"}, action="draft"
+        )
         assert response.status_code == 400
-        assert "ann changed this answer while you were editing: their answer is ‘Yes’" in response.text
-        assert re.search(r'id="child_seen-3" name="child_seen" type="radio" value="partly" checked', response.text)
+        assert (
+            "ann changed this answer while you were editing: their answer is ‘Yes’" in response.text
+        )
+        assert re.search(
+            r'id="child_seen-3" name="child_seen" type="radio" value="partly" checked',
+            response.text,
+        )
         assert answer(app, case_id, "child_seen").value == "yes"
 
     def test_submit_names_the_case_version_it_read(self, app, people):
         case_id = add_case(app, auditor="ann")
         auth = login(app, "ann")
         form = complete_form(template_for(app, case_id))
-        auth.post(f"/audits/case/{case_id}/tags", {"tags": ["drift"], "case_version": "1"})  # case now version 2
+        auth.post(
+            f"/audits/case/{case_id}/tags", {"tags": ["drift"], "case_version": "1"}
+        )  # case now version 2
         response = submit(auth, case_id, form)
         assert response.status_code == 409
         assert "Someone else changed this audit since you opened it" in response.text
@@ -294,14 +371,21 @@ class TestSubmit:
         page = auth.client.get(response.headers["Location"]).text
         assert "Audit submitted" in page and 'id="case-form"' not in page
         assert f'href="/audits/case/{case_id}/amend/seen_alone"' in page
-        late = auth.post(f"/audits/case/{case_id}/answer/seen_alone", {"seen_alone": "no", "seen_alone__version": "1"},
-                         headers=HX)
+        late = auth.post(
+            f"/audits/case/{case_id}/answer/seen_alone",
+            {"seen_alone": "no", "seen_alone__version": "1"},
+            headers=HX,
+        )
         assert "This audit has been submitted: amend the answer instead" in late.text
         assert answer(app, case_id, "seen_alone").value == "yes"
 
     def test_graded_inadequate_goes_to_moderation_automatically(self, app, people):
         case_id = add_case(app, auditor="ann")
-        submit(login(app, "ann"), case_id, complete_form(template_for(app, case_id), overall="inadequate"))
+        submit(
+            login(app, "ann"),
+            case_id,
+            complete_form(template_for(app, case_id), overall="inadequate"),
+        )
         with session_scope(app) as s:
             assert s.get(AuditCase, case_id).status == "moderation"
             moderation = s.exec(select(Moderation).where(Moderation.audit_case_id == case_id)).one()
@@ -317,44 +401,69 @@ class TestAmend:
 
     def test_an_amendment_needs_a_reason(self, app, people):
         case_id, auth = self.submitted(app)
-        response = auth.post(f"/audits/case/{case_id}/amend/overall_grade",
-                             {"overall_grade": "requires_improvement", "overall_grade__version": "1"})
+        response = auth.post(
+            f"/audits/case/{case_id}/amend/overall_grade",
+            {"overall_grade": "requires_improvement", "overall_grade__version": "1"},
+        )
         assert response.status_code == 400
         assert '<a href="#reason">Enter the reason for the amendment</a>' in response.text
         assert answer(app, case_id, "overall_grade").value == "good"
 
     def test_the_history_keeps_who_when_old_and_new_and_why(self, app, people):
         case_id, auth = self.submitted(app)
-        response = auth.post(f"/audits/case/{case_id}/amend/overall_grade",
-                             {"overall_grade": "requires_improvement", "overall_grade__version": "1",
-                              "reason": "Re-read the supervision notes"})
+        response = auth.post(
+            f"/audits/case/{case_id}/amend/overall_grade",
+            {
+                "overall_grade": "requires_improvement",
+                "overall_grade__version": "1",
+                "reason": "Re-read the supervision notes",
+            },
+        )
         assert response.status_code == 303
         with session_scope(app) as s:
             case = s.get(AuditCase, case_id)
-            changes = s.exec(select(AnswerChange).where(AnswerChange.question_key == "overall_grade")
-                             .order_by(AnswerChange.id)).all()
+            changes = s.exec(
+                select(AnswerChange)
+                .where(AnswerChange.question_key == "overall_grade")
+                .order_by(AnswerChange.id)
+            ).all()
         assert case.overall_grade == "requires_improvement" and case.status == "submitted"
         assert [(c.old_value, c.new_value, c.reason) for c in changes] == [
-            (None, "good", None), ("good", "requires_improvement", "Re-read the supervision notes")]
+            (None, "good", None),
+            ("good", "requires_improvement", "Re-read the supervision notes"),
+        ]
         page = auth.client.get(f"/audits/case/{case_id}").text
         assert "Good → Requires improvement to be good" in page
         assert "Amended: Re-read the supervision notes" in page
 
     def test_a_required_answer_cannot_be_amended_to_blank(self, app, people):
         case_id, auth = self.submitted(app)
-        response = auth.post(f"/audits/case/{case_id}/amend/overall_rationale",
-                             {"overall_rationale": " ", "overall_rationale__version": "1", "reason": "typo"})
+        response = auth.post(
+            f"/audits/case/{case_id}/amend/overall_rationale",
+            {"overall_rationale": " ", "overall_rationale__version": "1", "reason": "typo"},
+        )
         assert response.status_code == 400 and "Enter why you gave this grade" in response.text
 
     def test_a_stale_amendment_is_a_conflict(self, app, people):
         case_id, auth = self.submitted(app)
         pam = login(app, "pam")
-        pam.post(f"/audits/case/{case_id}/amend/seen_alone",
-                 {"seen_alone": "partly", "seen_alone__version": "1", "reason": "Only seen with mother present"})
-        response = auth.post(f"/audits/case/{case_id}/amend/seen_alone",
-                             {"seen_alone": "no", "seen_alone__version": "1", "reason": "mine"})
+        pam.post(
+            f"/audits/case/{case_id}/amend/seen_alone",
+            {
+                "seen_alone": "partly",
+                "seen_alone__version": "1",
+                "reason": "Only seen with mother present",
+            },
+        )
+        response = auth.post(
+            f"/audits/case/{case_id}/amend/seen_alone",
+            {"seen_alone": "no", "seen_alone__version": "1", "reason": "mine"},
+        )
         assert response.status_code == 400
-        assert "pam changed this answer while you were editing: their answer is ‘Partly’" in response.text
+        assert (
+            "pam changed this answer while you were editing: their answer is ‘Partly’"
+            in response.text
+        )
         assert answer(app, case_id, "seen_alone").value == "partly"
 
 
@@ -365,7 +474,9 @@ class TestTagsAndResponse:
         auth = login(app, "ann")
         page = auth.client.get(f"/audits/case/{case_id}").text
         assert 'value="good direct work"' in page and 'value="plan not specific"' not in page
-        auth.post(f"/audits/case/{case_id}/tags", {"tags": ["drift", "made up"], "case_version": "1"})
+        auth.post(
+            f"/audits/case/{case_id}/tags", {"tags": ["drift", "made up"], "case_version": "1"}
+        )
         with session_scope(app) as s:
             assert s.get(AuditCase, case_id).tags == ["drift"]
 
@@ -373,13 +484,23 @@ class TestTagsAndResponse:
         case_id = add_case(app, auditor="ann")
         auth = login(app, "ann")
         submit(auth, case_id, complete_form(template_for(app, case_id)))
-        response = auth.post(f"/audits/case/{case_id}/response",
-                             {"practitioner_response": "Agreed; will see the child alone next visit.",
-                              "case_version": "2"})
+        response = auth.post(
+            f"/audits/case/{case_id}/response",
+            {
+                "practitioner_response": "Agreed; will see the child alone next visit.",
+                "case_version": "2",
+            },
+        )
         assert response.status_code == 303
         with session_scope(app) as s:
-            assert s.get(AuditCase, case_id).practitioner_response == "Agreed; will see the child alone next visit."
-        assert "Agreed; will see the child alone next visit." in auth.client.get(f"/audits/case/{case_id}").text
+            assert (
+                s.get(AuditCase, case_id).practitioner_response
+                == "Agreed; will see the child alone next visit."
+            )
+        assert (
+            "Agreed; will see the child alone next visit."
+            in auth.client.get(f"/audits/case/{case_id}").text
+        )
 
 
 class TestAccess:
@@ -387,8 +508,14 @@ class TestAccess:
         case_id = add_case(app, auditor="ann")
         bob = login(app, "bob")
         assert bob.client.get(f"/audits/case/{case_id}").status_code == 404
-        assert bob.post(f"/audits/case/{case_id}/answer/seen_alone",
-                        {"seen_alone": "no", "seen_alone__version": "0"}, headers=HX).status_code == 404
+        assert (
+            bob.post(
+                f"/audits/case/{case_id}/answer/seen_alone",
+                {"seen_alone": "no", "seen_alone__version": "0"},
+                headers=HX,
+            ).status_code
+            == 404
+        )
         assert bob.post(f"/audits/case/{case_id}", {"action": "submit"}).status_code == 404
         assert bob.client.get(f"/audits/case/{case_id}/amend/seen_alone").status_code == 404
         assert answer(app, case_id, "seen_alone") is None
@@ -401,4 +528,9 @@ class TestAccess:
 
     def test_an_unknown_question_is_not_found(self, app, people):
         case_id = add_case(app, auditor="ann")
-        assert login(app, "ann").post(f"/audits/case/{case_id}/answer/nope", {}, headers=HX).status_code == 404
+        assert (
+            login(app, "ann")
+            .post(f"/audits/case/{case_id}/answer/nope", {}, headers=HX)
+            .status_code
+            == 404
+        )

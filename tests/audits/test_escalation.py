@@ -9,7 +9,10 @@ from sqlmodel import select
 
 from audit_app.db import session_scope
 from audit_app.models import Escalation, User
-from tests.audits.test_casework import TEAM, add_case, login, people  # noqa: F401  (fixture)
+from tests.audits import test_casework
+from tests.audits.test_casework import TEAM, add_case, login
+
+people = test_casework.people  # the fixture
 
 
 class SMTPHandler(socketserver.StreamRequestHandler):
@@ -63,8 +66,12 @@ def smtp_server():
     thread.join(timeout=5)
 
 
-def escalate(auth, case_id, note="Bruising seen in the latest photos; no strategy discussion recorded."):
-    return auth.post(f"/audits/case/{case_id}/escalate", {"escalation_concern": "yes", "escalation_note": note})
+def escalate(
+    auth, case_id, note="Bruising seen in the latest photos; no strategy discussion recorded."
+):
+    return auth.post(
+        f"/audits/case/{case_id}/escalate", {"escalation_concern": "yes", "escalation_note": note}
+    )
 
 
 def only_escalation(app) -> Escalation:
@@ -75,9 +82,14 @@ def only_escalation(app) -> Escalation:
 class TestRaising:
     def test_the_concern_and_a_note_are_both_required(self, app, people):
         case_id = add_case(app, auditor="ann")
-        response = login(app, "ann").post(f"/audits/case/{case_id}/escalate", {"escalation_note": " "})
+        response = login(app, "ann").post(
+            f"/audits/case/{case_id}/escalate", {"escalation_note": " "}
+        )
         assert response.status_code == 400
-        assert '<a href="#escalation_concern">Confirm that you have an immediate concern' in response.text
+        assert (
+            '<a href="#escalation_concern">Confirm that you have an immediate concern'
+            in response.text
+        )
         assert '<a href="#escalation_note">Enter what the concern is' in response.text
         with session_scope(app) as s:
             assert s.exec(select(Escalation)).all() == []
@@ -107,8 +119,10 @@ class TestDashboardAlert:
 
         missing = pam.post(f"/audits/escalations/{escalation.id}/acknowledge", {"action_taken": ""})
         assert missing.status_code == 400 and "Enter the action taken" in missing.text
-        done = pam.post(f"/audits/escalations/{escalation.id}/acknowledge",
-                        {"action_taken": "Duty manager rang; strategy discussion today at 2pm."})
+        done = pam.post(
+            f"/audits/escalations/{escalation.id}/acknowledge",
+            {"action_taken": "Duty manager rang; strategy discussion today at 2pm."},
+        )
         assert done.status_code == 303
         for manager in (pam, quinn):
             assert 'id="escalation-alerts"' not in manager.client.get("/").text
@@ -124,8 +138,12 @@ class TestDashboardAlert:
         case_id = add_case(app, auditor="ann")
         escalate(login(app, "ann"), case_id)
         escalation = only_escalation(app)
-        login(app, "pam").post(f"/audits/escalations/{escalation.id}/acknowledge", {"action_taken": "first"})
-        late = login(app, "quinn").post(f"/audits/escalations/{escalation.id}/acknowledge", {"action_taken": "second"})
+        login(app, "pam").post(
+            f"/audits/escalations/{escalation.id}/acknowledge", {"action_taken": "first"}
+        )
+        late = login(app, "quinn").post(
+            f"/audits/escalations/{escalation.id}/acknowledge", {"action_taken": "second"}
+        )
         assert late.status_code == 409 and "pam acknowledged this escalation first" in late.text
         assert only_escalation(app).action_taken == "first"
 
@@ -138,8 +156,12 @@ class TestOthersEscalations:
         bob = login(app, "bob")
         assert bob.client.get(f"/audits/escalations/{escalation.id}").status_code == 404
         assert "Read" not in bob.client.get("/audits/escalations").text.split("<h1", 1)[1]
-        assert bob.post(f"/audits/escalations/{escalation.id}/acknowledge",
-                        {"action_taken": "nothing"}).status_code == 403
+        assert (
+            bob.post(
+                f"/audits/escalations/{escalation.id}/acknowledge", {"action_taken": "nothing"}
+            ).status_code
+            == 403
+        )
         assert only_escalation(app).acknowledged_at is None
 
     def test_the_raiser_sees_theirs_but_cannot_acknowledge_it(self, app, people):
@@ -149,19 +171,31 @@ class TestOthersEscalations:
         escalation = only_escalation(app)
         page = ann.client.get(f"/audits/escalations/{escalation.id}")
         assert page.status_code == 200 and "Waiting for a practice manager or QA lead" in page.text
-        assert ann.post(f"/audits/escalations/{escalation.id}/acknowledge", {"action_taken": "x"}).status_code == 403
+        assert (
+            ann.post(
+                f"/audits/escalations/{escalation.id}/acknowledge", {"action_taken": "x"}
+            ).status_code
+            == 403
+        )
 
 
 class TestEmail:
-    def test_practice_managers_and_the_team_manager_are_mailed_at_once(self, app, people, make_user, smtp_server):
+    def test_practice_managers_and_the_team_manager_are_mailed_at_once(
+        self, app, people, make_user, smtp_server
+    ):
         make_user("tess", "auditor", team_name=TEAM)  # the child's team manager
         make_user("otto", "auditor", team_name="Another Team")
         with session_scope(app) as s:
             for name in ("pam", "tess", "otto", "quinn"):
-                s.exec(select(User).where(User.username == name)).one().email = f"{name}@council.example"
+                s.exec(
+                    select(User).where(User.username == name)
+                ).one().email = f"{name}@council.example"
             s.commit()
-        app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.server_address[1],
-                          MAIL_FROM="frontdoor@council.example")
+        app.config.update(
+            SMTP_HOST="127.0.0.1",
+            SMTP_PORT=smtp_server.server_address[1],
+            MAIL_FROM="frontdoor@council.example",
+        )
         case_id = add_case(app, auditor="ann", ref="C-5150")
         response = escalate(login(app, "ann"), case_id)
         assert response.status_code == 303

@@ -8,10 +8,15 @@ from sqlmodel import select
 from audit_app.audits.moderation import agreement_report
 from audit_app.db import session_scope
 from audit_app.models import Answer, AuditCase, Moderation, User, utcnow
-from tests.audits.test_casework import add_case, complete_form, login, people, submit, template_for  # noqa: F401
+from tests.audits import test_casework
+from tests.audits.test_casework import add_case, complete_form, login, submit, template_for
+
+people = test_casework.people  # the fixture
 
 
-def submitted_case(app, auditor="ann", ref="C-1001", overall="good", assessment="good", **kwargs) -> int:
+def submitted_case(
+    app, auditor="ann", ref="C-1001", overall="good", assessment="good", **kwargs
+) -> int:
     case_id = add_case(app, auditor=auditor, ref=ref, **kwargs)
     form = complete_form(template_for(app, case_id), overall=overall, assessment_grade=assessment)
     assert submit(login(app, auditor), case_id, form).status_code == 303
@@ -35,15 +40,25 @@ class TestPicking:
         pam = login(app, "pam")
         page = pam.client.get("/audits/moderation").text
         assert f'id="case_ids-{chosen}"' in page and f'id="case_ids-{draft}"' not in page
-        assert pam.post("/audits/moderation/select", {"case_ids": [str(chosen), str(draft)]}).status_code == 303
-        assert status_of(app, chosen) == "moderation" and moderation_of(app, chosen).selection == "chosen"
+        assert (
+            pam.post(
+                "/audits/moderation/select", {"case_ids": [str(chosen), str(draft)]}
+            ).status_code
+            == 303
+        )
+        assert (
+            status_of(app, chosen) == "moderation"
+            and moderation_of(app, chosen).selection == "chosen"
+        )
         assert status_of(app, draft) == "not_started" and moderation_of(app, draft) is None
 
     def test_a_percentage_drawn_at_random(self, app, people):
         ids = [submitted_case(app, ref=f"C-10{n}") for n in range(4)]
         pam = login(app, "pam")
         bad = pam.post("/audits/moderation/random", {"percent": "150"})
-        assert bad.status_code == 400 and "Enter a percentage between 1 and 100, not ‘150’" in bad.text
+        assert (
+            bad.status_code == 400 and "Enter a percentage between 1 and 100, not ‘150’" in bad.text
+        )
         assert pam.post("/audits/moderation/random", {"percent": "50"}).status_code == 303
         picked = [i for i in ids if moderation_of(app, i)]
         assert len(picked) == 2 and all(moderation_of(app, i).selection == "random" for i in picked)
@@ -84,8 +99,10 @@ class TestBlindGrading:
 
     def test_side_by_side_then_agreement_and_the_final_grade(self, app, people):
         case_id, pam = self.moderated(app)
-        graded = pam.post(f"/audits/moderation/case/{case_id}",
-                          {"assessment_grade": "good", "overall_grade": "requires_improvement"})
+        graded = pam.post(
+            f"/audits/moderation/case/{case_id}",
+            {"assessment_grade": "good", "overall_grade": "requires_improvement"},
+        )
         assert graded.status_code == 303
         page = pam.client.get(f"/audits/moderation/case/{case_id}").text
         compare = page.split('id="moderation-compare"', 1)[1]
@@ -94,18 +111,34 @@ class TestBlindGrading:
         assert cells[0][-3:] == ["Good", "Good", "Same"]
         assert cells[1][-3:] == ["Good", "Requires improvement to be good", "Different"]
 
-        no_reason = pam.post(f"/audits/moderation/case/{case_id}/agreement", {"agreement": "disagree"})
+        no_reason = pam.post(
+            f"/audits/moderation/case/{case_id}/agreement", {"agreement": "disagree"}
+        )
         assert no_reason.status_code == 400 and "Enter why you disagree" in no_reason.text
-        done = pam.post(f"/audits/moderation/case/{case_id}/agreement",
-                        {"agreement": "disagree", "agreement_note": "Supervision was not reflective"})
+        done = pam.post(
+            f"/audits/moderation/case/{case_id}/agreement",
+            {"agreement": "disagree", "agreement_note": "Supervision was not reflective"},
+        )
         assert done.status_code == 303
         with session_scope(app) as s:
             case = s.get(AuditCase, case_id)
-        assert (case.status, case.overall_grade, case.final_grade) == ("moderated", "good", "requires_improvement")
+        assert (case.status, case.overall_grade, case.final_grade) == (
+            "moderated",
+            "good",
+            "requires_improvement",
+        )
         moderation = moderation_of(app, case_id)
-        assert (moderation.agreement, moderation.note) == ("disagree", "Supervision was not reflective")
+        assert (moderation.agreement, moderation.note) == (
+            "disagree",
+            "Supervision was not reflective",
+        )
 
-        assert pam.post(f"/audits/case/{case_id}/finalise", {"case_version": str(case.version)}).status_code == 303
+        assert (
+            pam.post(
+                f"/audits/case/{case_id}/finalise", {"case_version": str(case.version)}
+            ).status_code
+            == 303
+        )
         with session_scope(app) as s:
             case = s.get(AuditCase, case_id)
             assert case.status == "finalised" and s.get(User, case.finalised_by).username == "pam"
@@ -116,8 +149,13 @@ class TestBlindGrading:
         pam = login(app, "pam")
         pam.post("/audits/moderation/select", {"case_ids": [str(case_id)]})
         quinn = login(app, "quinn")
-        assert "You audited this case" in quinn.client.get(f"/audits/moderation/case/{case_id}").text
-        refused = quinn.post(f"/audits/moderation/case/{case_id}", {"assessment_grade": "good", "overall_grade": "good"})
+        assert (
+            "You audited this case" in quinn.client.get(f"/audits/moderation/case/{case_id}").text
+        )
+        refused = quinn.post(
+            f"/audits/moderation/case/{case_id}",
+            {"assessment_grade": "good", "overall_grade": "good"},
+        )
         assert refused.status_code == 400 and moderation_of(app, case_id).submitted_at is None
 
     def test_an_audit_in_moderation_cannot_be_finalised_yet(self, app, people):
@@ -143,19 +181,33 @@ class TestAgreement:
             audit_id = s.get(AuditCase, first).audit_id
         second = add_case(app, auditor="ann", ref="C-2", audit_id=audit_id)
         third = add_case(app, auditor="bob", ref="C-3", title="Missing audit")
-        moderated_directly(app, first, {"assessment_grade": "good", "overall_grade": "good"},
-                           {"assessment_grade": "good", "overall_grade": "requires_improvement"})
-        moderated_directly(app, second, {"assessment_grade": "outstanding", "overall_grade": "good"},
-                           {"assessment_grade": "outstanding", "overall_grade": "good"})
-        moderated_directly(app, third, {"assessment_grade": "good", "overall_grade": "good"},
-                           {"assessment_grade": "good", "overall_grade": "good"})
+        moderated_directly(
+            app,
+            first,
+            {"assessment_grade": "good", "overall_grade": "good"},
+            {"assessment_grade": "good", "overall_grade": "requires_improvement"},
+        )
+        moderated_directly(
+            app,
+            second,
+            {"assessment_grade": "outstanding", "overall_grade": "good"},
+            {"assessment_grade": "outstanding", "overall_grade": "good"},
+        )
+        moderated_directly(
+            app,
+            third,
+            {"assessment_grade": "good", "overall_grade": "good"},
+            {"assessment_grade": "good", "overall_grade": "good"},
+        )
 
     def test_per_auditor_by_hand(self, app, graded):
         with session_scope(app) as s:
             report = agreement_report(session=s)
         ann = next(r for r in report["auditor"] if r.label == "ann")
-        # pairs (good, good), (good, RI), (outstanding, outstanding), (good, good) = (1,1) (1,2) (0,0) (1,1)
-        # exact 3/4; within one 4/4.  Linear weights 1, 2/3, 1/3, 0: Po = (1 + 2/3 + 1 + 1)/4 = 11/12.
+        # pairs (good, good), (good, RI), (outstanding, outstanding), (good, good):
+        # (1,1) (1,2) (0,0) (1,1)
+        # exact 3/4; within one 4/4.  Linear weights 1, 2/3, 1/3, 0:
+        # Po = (1 + 2/3 + 1 + 1)/4 = 11/12.
         # Auditor a = [1, 3, 0, 0], moderator b = [1, 2, 1, 0]: sum w a_i b_j = 8/3 + 10 = 38/3,
         # Pe = 38/48 = 19/24, kappa = (11/12 - 19/24) / (1 - 19/24) = (3/24) / (5/24) = 3/5.
         assert (ann.result.n, ann.cases) == (4, 2)
@@ -167,7 +219,10 @@ class TestAgreement:
             report = agreement_report(session=s)
         bob = next(r for r in report["auditor"] if r.label == "bob")
         assert bob.result.exact.value == 1.0 and bob.kappa_text == "—"
-        assert bob.result.kappa.reason == "every grade from both people is the same, so kappa is undefined"
+        assert (
+            bob.result.kappa.reason
+            == "every grade from both people is the same, so kappa is undefined"
+        )
 
     def test_per_section_by_hand(self, app, graded):
         with session_scope(app) as s:
@@ -183,6 +238,11 @@ class TestAgreement:
     def test_the_page_shows_n_percentages_and_the_reason_for_a_dash(self, app, graded):
         page = login(app, "pam").client.get("/audits/moderation").text
         by_auditor = page.split('id="agreement-auditor"', 1)[1].split("</table>", 1)[0]
-        assert "75% (3 of 4)" in by_auditor and "100% (4 of 4)" in by_auditor and "0.60" in by_auditor
-        assert "—<br><span class=\"govuk-body-xs fda-muted\">every grade from both people is the same" in by_auditor
+        assert (
+            "75% (3 of 4)" in by_auditor and "100% (4 of 4)" in by_auditor and "0.60" in by_auditor
+        )
+        assert (
+            '—<br><span class="govuk-body-xs fda-muted">every grade from both people is the same'
+            in by_auditor
+        )
         assert 'id="agreement-audit"' in page and 'id="agreement-section"' in page
