@@ -625,6 +625,15 @@ _EVENT_PHRASES = {
 }  # fmt: skip
 
 
+def _factor_words(codes: Iterable[str]) -> list[str]:
+    """Factors grouped by concern: ["domestic abuse (3A, 3B)", "neglect (16A)"]."""
+    groups: dict[str, list[str]] = {}
+    for code in codes:
+        concern = FACTOR_LABELS[code].split(":")[0].removesuffix(" (legacy code)").lower()
+        groups.setdefault(concern, []).append(code)
+    return [f"{concern} ({', '.join(group)})" for concern, group in groups.items()]
+
+
 def describe_rules(rules: Mapping) -> str:
     """The frame in plain words, to follow "from 412 children"; "" for no rules."""
     parts: list[str] = []
@@ -643,8 +652,7 @@ def describe_rules(rules: Mapping) -> str:
         parts.append("referred by " + _join([REFERRAL_SOURCES[s].lower() for s in rules["source"]]))
     concern = []
     if rules.get("factors"):
-        labels = [f"{FACTOR_LABELS[c].lower()} ({c})" for c in rules["factors"]]
-        concern.append("whose assessment identified " + _join(labels))
+        concern.append("whose assessment identified " + _join(_factor_words(rules["factors"])))
     if rules.get("cp_category"):
         cats = [CP_CATEGORIES[c].lower() for c in rules["cp_category"]]
         concern.append("with a child protection plan for " + _join(cats))

@@ -472,6 +472,8 @@ def audit_list():
     today = datetime.now(UTC).date()
     progress = audit_progress(session=session, today=today) if _is_manager() else []
     mine = my_cases(g.user.id, session=session)
+    if mine:
+        log_access(None, "view_my_audits", f"{len(mine)} assigned cases listed", session=session)
     return render("audits/list.html", progress=progress, mine=mine, today=today, manager=_is_manager(),
                   overdue=overdue, labels=STATUS_LABELS, tags=STATUS_TAGS, case_url=case_url,
                   themes=THEMES)  # fmt: skip
@@ -606,6 +608,7 @@ def _auditor_audit_page(audit: Audit):
     mine = [row for row in my_cases(g.user.id, session=get_session()) if row[1].id == audit.id]
     if not mine:
         abort(404)
+    log_access(None, "view_my_audits", f"audit {audit.id}: {len(mine)} assigned cases listed", session=get_session())
     return render("audits/my_audit.html", audit=audit, mine=mine, labels=STATUS_LABELS, tags=STATUS_TAGS,
                   today=datetime.now(UTC).date(), overdue=overdue, case_url=case_url)  # fmt: skip
 

@@ -203,8 +203,21 @@ class TestDescribeRules:
         rules = parse_rules({"from": "2025-04-01", "to": "2025-09-30", "factors": "3A,3B,3C"})
         assert describe_rules(rules) == (
             "referred between 1 April 2025 and 30 September 2025 and whose assessment identified "
-            "domestic abuse: child (3A), domestic abuse: parent or carer (3B) or domestic abuse: "
-            "other person (3C)"
+            "domestic abuse (3A, 3B, 3C)"
+        )
+
+    def test_toxic_trio_factors_are_grouped_by_concern(self):
+        rules = parse_rules({"factors": "1B,1C,2B,2C,3A,3B,3C,4B,4C"})
+        assert describe_rules(rules) == (
+            "whose assessment identified alcohol misuse (1B, 1C), drug misuse (2B, 2C), "
+            "domestic abuse (3A, 3B, 3C) or mental health (4B, 4C)"
+        )
+
+    def test_neglect_theme_reads_as_either(self):
+        rules = parse_rules({"factors": "16A", "cp_category": "NEG", "match": "any", "age_band": "under_1"})
+        assert describe_rules(rules) == (
+            "whose assessment identified neglect (16A) or with a child protection plan for neglect "
+            "and aged under 1"
         )
 
     def test_no_rules(self):
