@@ -519,3 +519,38 @@ class TestSparkline:
         assert sparkline([None, 2, 4, 3]) == "33.3,22.0 66.7,2.0 100.0,12.0"  # low at the bottom
         assert sparkline([5, 5, 5, 5]).endswith("100.0,12.0")  # level: across the middle
         assert sparkline([None, None, None, 7]) is None  # one point is no trend
+
+
+class TestLinksAsJourneys:
+    def test_link_latest_makes_the_journey_graphs_links(self):
+        """Set-wise linking gives exactly the "led to" edges of each child's journey graph."""
+        from journeys import build_journey
+        from seed_cases.generator import generate
+
+        authority = generate(400, 7)
+        rules = {r.name: r for r in DEFAULT_LINK_RULES}
+        pairs = {"contact_to_referral": ("contact", "referral"),
+                 "referral_to_assessment": ("referral", "assessment"),
+                 "s47_to_icpc": ("s47", "icpc"), "icpc_to_cp_plan": ("icpc", "cp_plan")}  # fmt: skip
+        expected: dict[str, set] = {name: set() for name in pairs}
+        rows: dict[str, list] = {kind: [] for pair in pairs.values() for kind in pair}
+        for n, case in enumerate(authority.iter_cases()):
+            G = build_journey(case.events, as_of=authority.end, holidays=authority.bank_holidays)
+            for cause, target, rule in G.edges(data="rule"):
+                if rule in expected:
+                    expected[rule].add(((n, cause), (n, target)))
+            for event in case.events:
+                if event.kind in rows:
+                    key = f"{event.kind}:{event.start.isoformat()}:{event.occurrence}"
+                    rows[event.kind].append((n, event.start.toordinal(), event.occurrence, key))
+        for name, (cause_kind, target_kind) in pairs.items():
+            causes: dict[int, tuple[list, list]] = {}
+            for n, day, _, key in sorted(rows[cause_kind], key=lambda r: (r[1], r[2])):
+                causes.setdefault(n, ([], []))[0].append(day)
+                causes[n][1].append((n, key))
+            targets = [(n, day, (n, key)) for n, day, _, key in
+                       sorted(rows[target_kind], key=lambda r: (r[1], r[2]))]  # fmt: skip
+            found = {(cause, target) for target, (cause, _) in
+                     link_latest(rules[name], causes, targets).items()}  # fmt: skip
+            assert found == expected[name], name
+            assert found, name
