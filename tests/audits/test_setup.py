@@ -211,6 +211,8 @@ class TestAssignment:
         assert response.status_code == 400
         assert "worker.a is this child&#39;s allocated worker" in response.text
         assert self.c1_case(app, cohort, audit).auditor_id is None
+        page = manager.client.get(f"/audits/{audit}")
+        assert re.search(r'disabled>worker\.a \(allocated worker\)', page.text)  # not offered either
 
     def test_same_team_is_allowed_with_a_warning(self, app, cohort, manager, make_user):
         people = child_worker_users(app, make_user)
