@@ -10,6 +10,7 @@ import cProfile
 import io
 import pstats
 import shlex
+import signal
 import statistics
 import sys
 import tempfile
@@ -56,6 +57,7 @@ class Options:
     skip: tuple[str, ...] = ()
     profile: bool = False
     reuse: bool = False  # the databases already hold this authority's CSV import
+    extras: bool = True  # the CIN census import and the unchanged re-import
     command: str = ""
 
     @property
@@ -253,7 +255,14 @@ def _run_step(ctx: Context, sid: str, label: str, target: str, func, db) -> list
         file=sys.stderr,
         flush=True,
     )
+    for row in rows:  # as they come, so a long run that is stopped still shows its figures
+        print(f"[bench] | {row.step} | {row.database} | {row.result} | {row.verdict} |",
+              file=sys.stderr, flush=True)  # fmt: skip
     return rows
+
+
+def _interrupt(signum, _frame) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def run(options: Options) -> tuple[str, list[Row], list[str], list[Path]]:
@@ -272,14 +281,21 @@ def run(options: Options) -> tuple[str, list[Row], list[str], list[Path]]:
     rows: list[Row] = []
     started = datetime.now(UTC)
     load_at_start = machine.load_average()
-    for sid, label, target, func in _steps():
-        if sid not in wanted:
-            continue
-        if sid in _ONCE:
-            rows += _run_step(ctx, sid, label, target, func, None)
-            continue
-        for db in databases:
-            rows += _run_step(ctx, sid, label, target, func, db)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        for sid, label, target, func in _steps():
+            if sid not in wanted:
+                continue
+            if sid in _ONCE:
+                rows += _run_step(ctx, sid, label, target, func, None)
+                continue
+            for db in databases:
+                rows += _run_step(ctx, sid, label, target, func, db)
+    except KeyboardInterrupt as stop:  # the table so far is still worth writing
+        rows.append(Row(f"(run stopped here: {stop or 'interrupted'})", "-", "", "-"))
+        ctx.errors.append("the run was stopped before every step had run")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     for db in databases:
         db.dispose()
     section = render(
@@ -298,8 +314,8 @@ def render(options: Options, rows: list[Row], machine_lines: list[str], started,
         "",
         *[f"- {line}" for line in machine_lines],
         f"- Command: `{options.command or 'python -m bench'}`",
-        f"- Import steps: {runs_label(options.import_runs)} each (a fresh database per run, "
-        "measured in a child process); other steps: "
+        f"- Import steps and the full rebuild: {runs_label(options.import_runs)} each (a fresh "
+        "database per import run, each measured in a child process); other steps: "
         f"{runs_label(options.repeat)} unless the row says otherwise.",
         "",
         "| step | database | result | runs | target | verdict |",

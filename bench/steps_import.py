@@ -65,6 +65,8 @@ def imports(ctx, db) -> list[Row]:
     n = ctx.options.import_runs
     rows = []
     for fmt, label, path, suffix in _formats(files):
+        if fmt == "cin-census" and not ctx.options.extras:
+            continue
         url = sibling_url(db.url, suffix) if suffix else db.url
         if ctx.options.profile:
             _import_once(ctx, url, fmt, path, db.kind, profile=True)
@@ -75,6 +77,8 @@ def imports(ctx, db) -> list[Row]:
         rows.append(Row(label, db.label, text, runs_label(n), "peak memory < 1 GB",
                         verdict(peak < GIB_KIB)))  # fmt: skip
     db.loaded = True
+    if not ctx.options.extras:
+        return rows
     again = _import_once(ctx, db.url, "csv", files.csv_dir, f"{db.kind}-again", fresh=False)
     if ctx.options.profile:
         _import_once(ctx, db.url, "csv", files.csv_dir, f"{db.kind}-again", fresh=False,

@@ -31,7 +31,7 @@ def rebuild(ctx, db) -> list[Row]:
     if ctx.options.profile:  # an extra, untimed run
         run_worker({**job, "profile": str(ctx.profile_path(f"rebuild-{db.kind}"))},
                    log=ctx.workdir / "logs" / f"rebuild-{db.kind}-profile.log")  # fmt: skip
-    for i in range(ctx.options.repeat):
+    for i in range(ctx.options.import_runs):  # a big step: as many runs as the imports
         runs.append(run_worker(job, log=ctx.workdir / "logs" / f"rebuild-{db.kind}-{i}.log"))
     secs = median([r["seconds"] for r in runs])
     n = runs[-1]["written"] or runs[-1]["summaries"]
