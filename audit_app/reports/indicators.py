@@ -288,15 +288,24 @@ class _Data:
         self.wd = WorkingDayIndex(date.fromordinal(first), date.fromordinal(last), bank_holidays())
 
 
-def _by_child(rows: list[tuple], day: int = 2) -> dict[int, tuple[list[int], list[int]]]:
-    """Each child's rows as (day ordinals, ids), for ``link_latest``; ``rows`` in date order."""
+def _by_child(
+    rows: list[tuple], wanted: Iterable[tuple] | None = None
+) -> dict[int, tuple[list[int], list[int]]]:
+    """Each child's rows as (day ordinals, ids), for ``link_latest``; ``rows`` in date order.
+
+    With ``wanted`` (the target rows), only the children that have a target are kept.
+    """
+    children = {row[1] for row in wanted} if wanted is not None else None
     grouped: dict[int, tuple[list[int], list[int]]] = {}
     for row in rows:
-        pair = grouped.get(row[1])
+        child = row[1]
+        if children is not None and child not in children:
+            continue
+        pair = grouped.get(child)
         if pair is None:
-            grouped[row[1]] = ([row[day]], [row[0]])
+            grouped[child] = ([row[2]], [row[0]])
         else:
-            pair[0].append(row[day])
+            pair[0].append(row[2])
             pair[1].append(row[0])
     return grouped
 
@@ -437,11 +446,11 @@ def _compute(
     out["referral_rate_per_10000"] = _per_10000(
         "referral_rate_per_10000", len(referrals_in), population_under_18
     )
-    links = link_latest
-    contact_links = links(
+    later_referrals = [r for r in data.referrals if r[2] >= S]
+    contact_links = link_latest(
         _CONTACT_RULE,
-        _by_child(data.contacts),
-        ((r[1], r[2], r[0]) for r in data.referrals if r[2] >= S),
+        _by_child(data.contacts, later_referrals),
+        ((r[1], r[2], r[0]) for r in later_referrals),
     )
     converted = {cause for cause, _ in contact_links.values()}
     out["contact_referral_conversion"] = _rate(
@@ -493,8 +502,8 @@ def _compute(
     # -- assessments ---------------------------------------------------------------------
     referral_day = {r[0]: r[2] for r in data.referrals}
     assess = data.assessments  # in date order
-    assess_links = links(
-        _ASSESSMENT_RULE, _by_child(data.referrals), ((a[1], a[2], a[0]) for a in assess)
+    assess_links = link_latest(
+        _ASSESSMENT_RULE, _by_child(data.referrals, assess), ((a[1], a[2], a[0]) for a in assess)
     )
     in_need_referrals = {assess_links[a[0]][0] for a in assess if a[5] and a[0] in assess_links}
     out["referrals_to_cin_rate"] = _rate(
@@ -574,7 +583,9 @@ def _compute(
 
     # -- section 47 and conferences ------------------------------------------------------
     s47_day = {s[0]: s[2] for s in data.s47s}
-    icpc_links = links(_ICPC_RULE, _by_child(data.s47s), ((i[1], i[2], i[0]) for i in data.icpcs))
+    icpc_links = link_latest(
+        _ICPC_RULE, _by_child(data.s47s, data.icpcs), ((i[1], i[2], i[0]) for i in data.icpcs)
+    )
     s47_in = [s for s in data.s47s if S <= s[2] <= E]
     s47_keys = keyed(s47_in, 2, 5)
     out["s47_enquiries"] = _count("s47_enquiries", s47_keys, len(s47_in))
@@ -613,9 +624,9 @@ def _compute(
         before_s47=before_s47,
         no_s47=no_s47,
     )
-    plan_links = links(
+    plan_links = link_latest(
         _PLAN_RULE,
-        _by_child(data.icpcs),
+        _by_child(data.icpcs, data.cp_plans),
         ((p[1], p[2], p[0]) for p in data.cp_plans),
     )
     with_plan = {cause for cause, _ in plan_links.values()}
