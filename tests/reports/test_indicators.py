@@ -529,9 +529,12 @@ class TestLinksAsJourneys:
 
         authority = generate(400, 7)
         rules = {r.name: r for r in DEFAULT_LINK_RULES}
-        pairs = {"contact_to_referral": ("contact", "referral"),
-                 "referral_to_assessment": ("referral", "assessment"),
-                 "s47_to_icpc": ("s47", "icpc"), "icpc_to_cp_plan": ("icpc", "cp_plan")}  # fmt: skip
+        pairs = {
+            "contact_to_referral": ("contact", "referral"),
+            "referral_to_assessment": ("referral", "assessment"),
+            "s47_to_icpc": ("s47", "icpc"),
+            "icpc_to_cp_plan": ("icpc", "cp_plan"),
+        }
         expected: dict[str, set] = {name: set() for name in pairs}
         rows: dict[str, list] = {kind: [] for pair in pairs.values() for kind in pair}
         for n, case in enumerate(authority.iter_cases()):
