@@ -20,14 +20,12 @@ from audit_forms import AnswerError, Template, builtin_templates, missing_requir
 from audit_forms.answers import missing_message
 from audit_forms.prefill import prefill_answers
 from audit_forms.templates import Question
-from journeys import ANOMALY_CODES, STAGE_LABELS, build_journey, summarise_journey
+from journeys import STAGE_LABELS
 
 from ..access import log_access
-from ..calendar import bank_holidays
-from ..charts.timeline import TimelineItem, TimelineLink, timeline_svg
+from ..cases.journey import journey_svg, load_journey
 from ..db import get_session
-from ..mapping import to_events
-from ..models import Answer, AnswerChange, Audit, AuditCase, Child, Event, Moderation, User, utcnow
+from ..models import Answer, AnswerChange, Audit, AuditCase, Child, Moderation, User, utcnow
 from ..permissions import requires
 from ..rendering import is_partial_request, render
 from . import bp
@@ -376,12 +374,19 @@ def _save_once(
 
 
 def _mark_started(case: AuditCase, *, session: Session) -> None:
+    """Not started -> in progress, pinning the template version the answers were given on."""
     if case.status != "not_started":
         return
+    template = template_of(case, session.get(Audit, case.audit_id))
     session.exec(
         update(AuditCase)
         .where(AuditCase.id == case.id, AuditCase.status == "not_started")
-        .values(status="in_progress", started_at=utcnow())
+        .values(
+            status="in_progress",
+            started_at=utcnow(),
+            template_key=template.key,
+            template_version=template.version,
+        )
     )
     session.commit()
     session.refresh(case)
@@ -523,55 +528,12 @@ def update_case_fields(case: AuditCase, *, read_version: int, session: Session, 
 # --- the journey beside the form ----------------------------------------------------------
 
 
-def _item_id(key: str) -> str:
-    return key.replace(":", "-")
-
-
 def journey_panel(child: Child, *, session: Session, as_of: date) -> dict:
-    """The child's journey summary, timeline and findings, from its events."""
-    rows = session.exec(select(Event).where(Event.child_id == child.id)).all()
-    G = build_journey(to_events(rows), as_of=as_of, holidays=bank_holidays())
-    summary = summarise_journey(G)
-    late = [t for t in G.graph["timeliness"] if t.late]
-    items = []
-    for key, node in G.nodes(data=True):
-        alerts = [ANOMALY_CODES.get(f, f) for f in node["flags"] if f in ANOMALY_CODES]
-        alerts += [
-            t.label + (" (overdue)" if t.status == "overdue" else " (late)")
-            for t in late
-            if t.node == key
-        ]
-        end = node["end"]
-        detail = f"{node['start']:%d/%m/%Y}" + (f" to {end:%d/%m/%Y}" if end else "")
-        items.append(
-            TimelineItem(
-                id=_item_id(key),
-                kind=node["kind"],
-                start=node["start"],
-                end=end,
-                open=end is None and node["finish"] is None,
-                label=node["label"],
-                detail=detail,
-                alerts=tuple(alerts),
-            )
-        )
-    links = [
-        TimelineLink(
-            _item_id(a),
-            _item_id(b),
-            label=str(data.get("rule") or "led to"),
-            alert=any(str(f).startswith(("late:", "overdue:")) for f in data.get("flags", [])),
-        )
-        for a, b, data in G.edges(data=True)
-    ]
-    svg = timeline_svg(
-        items,
-        links,
-        as_of=as_of,
-        width=640,
-        title=f"Journey of child {child.child_ref}",
-        description=summary.path or "No events recorded.",
-    )
+    """The child's journey summary, timeline and findings (the journey page's own helpers)."""
+    view = load_journey(child, session=session, as_of=as_of)
+    summary = view.summary
+    late = [t for t in view.checks if t.late]
+    svg = journey_svg(view)
     rereferrals = [r for r in summary.referrals if r.rereferral]
     return {
         "summary": summary,
@@ -579,7 +541,7 @@ def journey_panel(child: Child, *, session: Session, as_of: date) -> dict:
         "late": late,
         "rereferrals": rereferrals,
         "anomalies": summary.anomalies,
-        "checks": G.graph["timeliness"],
+        "checks": view.checks,
         "as_of": as_of,
     }
 
@@ -837,6 +799,9 @@ def case_answer(audit_case_id: int, key: str):
         q=question,
         outcome=outcome,
         case=case,
+        oob_status={"label": STATUS_LABELS[case.status], "colour": STATUS_COLOURS[case.status]}
+        if outcome.changed
+        else None,
         trigger="answers-saved" if outcome.changed else None,
     )
 

@@ -207,7 +207,13 @@ class TestAutosave:
             1,
         )
         with session_scope(app) as s:
-            assert s.get(AuditCase, case_id).status == "in_progress"
+            case = s.get(AuditCase, case_id)
+        assert (case.status, case.template_key, case.template_version) == (
+            "in_progress",
+            "core-front-door",
+            1,
+        )
+        assert 'id="case-status-tag" hx-swap-oob="true">In progress<' in response.text
 
     def test_inline_validation_names_the_problem_and_saves_nothing(self, app, people):
         case_id = add_case(app, auditor="ann")
