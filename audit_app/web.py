@@ -23,6 +23,7 @@ NAV = (
     ("cases.case_list", "Children", "view_cases"),
     ("audits.audit_list", "Audits", "do_audits"),
     ("reports.sef", "Self-evaluation", "view_reports"),
+    ("reports.indicators_page", "Evidence base", "view_reports"),
     ("imports.upload", "Import data", "import_data"),
     ("admin.users", "Admin", "manage_users"),
 )
