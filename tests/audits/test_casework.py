@@ -247,6 +247,16 @@ class TestAutosave:
         page = auth.client.get(response.headers["Location"]).text
         assert re.search(r'value="appropriate" checked', page)
 
+    def test_the_same_url_without_htmx_saves_and_returns_to_the_question(self, app, people):
+        case_id = add_case(app, auditor="ann")
+        response = login(app, "ann").post(
+            f"/audits/case/{case_id}/answer/seen_alone",
+            {"seen_alone": "partly", "seen_alone__version": "0"},
+        )
+        assert response.status_code == 303
+        assert response.headers["Location"].endswith(f"/audits/case/{case_id}#question-seen_alone")
+        assert answer(app, case_id, "seen_alone").value == "partly"
+
     def test_an_unchanged_answer_is_not_a_new_version(self, app, people):
         case_id = add_case(app, auditor="ann")
         auth = login(app, "ann")
