@@ -19,6 +19,17 @@ def _flag(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _population() -> int | None:
+    """The area's children under 18, for rates per 10,000 ("45,000" is fine; 0 or unset: none)."""
+    for name in ("FRONTDOOR_UNDER_18_POPULATION", "FRONTDOOR_UNDER18_POPULATION"):
+        text = (os.environ.get(name) or "").replace(",", "").replace("_", "").strip()
+        if text:
+            if not text.isdigit():
+                raise ConfigError(f"{name} must be a whole number of children, not {text!r}")
+            return int(text) or None
+    return None
+
+
 def load_config(test_config: dict | None = None) -> dict:
     """The settings the app runs with: environment first, then ``test_config`` on top."""
     demo = _flag("FRONTDOOR_DEMO")
@@ -46,7 +57,7 @@ def load_config(test_config: dict | None = None) -> dict:
         "SMTP_PORT": int(os.environ.get("FRONTDOOR_SMTP_PORT", "25")),
         "MAIL_FROM": os.environ.get("FRONTDOOR_MAIL_FROM", "frontdoor-audit@localhost"),
         "RETENTION": os.environ.get("FRONTDOOR_RETENTION", "7y"),
-        "UNDER_18_POPULATION": int(os.environ.get("FRONTDOOR_UNDER_18_POPULATION", "0")) or None,
+        "UNDER_18_POPULATION": _population(),
     }
     if test_config:
         config.update(test_config)

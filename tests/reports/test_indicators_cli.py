@@ -71,3 +71,23 @@ class TestBadDates:
     def test_missing_dates(self, runner):
         result = runner.invoke(args=["indicators", "--from", "2026-04-01"])
         assert result.exit_code == 2 and "--to" in result.output
+
+
+class TestPopulationSetting:
+    def test_read_from_the_environment_with_thousands_separators(self, monkeypatch):
+        from audit_app.config import load_config
+
+        monkeypatch.setenv("FRONTDOOR_UNDER_18_POPULATION", "45,000")
+        assert load_config({"TESTING": True})["UNDER_18_POPULATION"] == 45000
+        monkeypatch.delenv("FRONTDOOR_UNDER_18_POPULATION")
+        monkeypatch.setenv("FRONTDOOR_UNDER18_POPULATION", "12000")  # the spelling without _
+        assert load_config({"TESTING": True})["UNDER_18_POPULATION"] == 12000
+
+    def test_a_bad_value_stops_the_app_with_a_clear_message(self, monkeypatch):
+        import pytest
+
+        from audit_app.config import ConfigError, load_config
+
+        monkeypatch.setenv("FRONTDOOR_UNDER_18_POPULATION", "lots")
+        with pytest.raises(ConfigError, match="FRONTDOOR_UNDER_18_POPULATION must be a whole"):
+            load_config({"TESTING": True})
