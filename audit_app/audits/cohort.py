@@ -444,9 +444,6 @@ class Exclusions:
         """SQL: the child is already in another open audit (None when not excluded)."""
         return JourneySummary.child_id.in_(_in_open_audits(self.audit_id)) if self.open_audits else None
 
-    def conditions(self, now: datetime) -> list:
-        return [not_(c) for c in (self.audited(now), self.in_open()) if c is not None]
-
 
 def has_factor_data(*, session: Session) -> bool:
     """Whether any assessment carries CIN census factors (Annex A carries none)."""
@@ -569,28 +566,46 @@ def marker_column(marker: str):
 
 @dataclass
 class Frame:
-    """The frame's children by child_ref, with each one's stratum or score when asked for."""
+    """The frame's children by child_ref, with each one's stratum or score when asked for.
+
+    ``excluded`` counts the children the rules matched but the exclusions left out.
+    """
 
     refs: list[str]
     values: dict[str, object] = field(default_factory=dict)
     factors_ignored: bool = False
+    excluded: dict[str, int] = field(default_factory=lambda: {"audited": 0, "open": 0})
+
+
+def _flag(condition):
+    return case((condition, 1), else_=0) if condition is not None else literal(0)
 
 
 def load_frame(
     rules: Mapping, *, session: Session, as_of: date, now: datetime | None = None,
     exclusions: Exclusions | None = None, by: str | None = None, marker: str | None = None,
 ) -> Frame:  # fmt: skip
-    """The children of the frame after exclusions, with a stratum (``by``) or a score (``marker``)."""
+    """The children of the frame after exclusions, with a stratum (``by``) or a score (``marker``).
+
+    One pass: the rules select, and each child carries whether an exclusion applies.
+    """
     now = now or datetime.now(UTC)
+    exclusions = exclusions or Exclusions()
     factor_data = has_factor_data(session=session)
-    where = [*conditions(rules, as_of=as_of, factor_data=factor_data),
-             *(exclusions or Exclusions()).conditions(now)]  # fmt: skip
-    extra = [stratum_column(by, as_of)] if by else [marker_column(marker)] if marker else []
-    rows = _rows(session, _base([Child.child_ref, *extra], where))
-    frame = Frame([row[0] for row in rows],
-                  factors_ignored=bool(rules.get("factors")) and not factor_data)  # fmt: skip
-    if extra:
-        frame.values = dict(rows)
+    where = conditions(rules, as_of=as_of, factor_data=factor_data)
+    extra = [stratum_column(by, as_of)] if by else [marker_column(marker)] if marker else [literal(0)]
+    flags = [_flag(exclusions.audited(now)), _flag(exclusions.in_open())]
+    rows = _rows(session, _base([Child.child_ref, *extra, *flags], where))
+    frame = Frame([], factors_ignored=bool(rules.get("factors")) and not factor_data)
+    values = {}
+    for ref, value, audited, in_open in rows:
+        frame.excluded["audited"] += audited
+        frame.excluded["open"] += in_open
+        if not (audited or in_open):
+            frame.refs.append(ref)
+            values[ref] = value
+    if by or marker:
+        frame.values = values
     return frame
 
 
@@ -754,9 +769,6 @@ def draw_sample(
         )
     exclusions = exclusions or Exclusions()
     now = now or datetime.now(UTC)
-    rows = tally(rules, session=session, as_of=as_of, now=now, exclusions=exclusions,
-                 factor_data=has_factor_data(session=session))  # fmt: skip
-    excluded = {"audited": sum(r[3] or 0 for r in rows), "open": sum(r[4] or 0 for r in rows)}
     frame = load_frame(
         rules, session=session, as_of=as_of, now=now, exclusions=exclusions,
         by=by if method == "stratified" else None,
@@ -773,9 +785,9 @@ def draw_sample(
     )  # fmt: skip
     description = describe_draw(
         result, frame_description=describe_rules(rules),
-        exclusions=_exclusion_words(exclusions, excluded),
+        exclusions=_exclusion_words(exclusions, frame.excluded),
         stratified_by=STRATA.get(by or "", "stratum"),
     )  # fmt: skip
     ids = child_ids([*result.sample, *result.reserves], session=session)
     return Drawn(result, ids, description, by if method == "stratified" else None,
-                 excluded, frame.factors_ignored)  # fmt: skip
+                 frame.excluded, frame.factors_ignored)  # fmt: skip
