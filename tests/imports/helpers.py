@@ -37,6 +37,17 @@ def counts(app) -> dict[str, int]:
         }
 
 
+def table_counts(app) -> dict[str, int]:
+    """The row count of every table of the schema."""
+    from sqlmodel import SQLModel
+
+    with engine_of(app).connect() as conn:
+        return {
+            name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+            for name, table in SQLModel.metadata.tables.items()
+        }
+
+
 def rows_of(app, model):
     with engine_of(app).connect() as conn:
         return conn.execute(select(model.__table__)).mappings().all()

@@ -11,7 +11,16 @@ from audit_app.imports import merge
 from audit_app.imports.annex_a import columns_of
 from audit_app.models import Child, Event
 
-from .helpers import batches, counts, load, referral, referral_workbook, rows_of, write_csv
+from .helpers import (
+    batches,
+    counts,
+    load,
+    referral,
+    referral_workbook,
+    rows_of,
+    table_counts,
+    write_csv,
+)
 
 
 def _snapshot(app):
@@ -85,7 +94,7 @@ class TestIdempotency:
 class TestAtomicity:
     def test_a_failure_half_way_through_the_write_changes_nothing(self, app, tmp_path, monkeypatch):
         load(app, referral_workbook(tmp_path / "a.xlsx", [referral(f"A{i}") for i in range(10)]))
-        before, before_counts = _snapshot(app), counts(app)
+        before, before_counts, every_table = _snapshot(app), counts(app), table_counts(app)
         monkeypatch.setattr(merge, "CHUNK", 10)
         calls = []
         real = merge._execute
@@ -105,6 +114,9 @@ class TestAtomicity:
         assert result.message == "The import failed and nothing was changed (RuntimeError)."
         assert counts(app) == before_counts
         assert _snapshot(app) == before
+        after = table_counts(app)
+        assert after.pop("importbatch") == every_table.pop("importbatch") + 1  # the attempt
+        assert after == every_table, "a table changed although the import failed"
         statuses = [b["status"] for b in batches(app)]
         assert statuses == ["committed", "failed"]
         assert batches(app)[-1]["changed_children"] == []
@@ -121,9 +133,13 @@ class TestAtomicity:
             conn.execute(insert(Child.__table__), [{"child_ref": "C0"}])  # unique violation
 
         monkeypatch.setattr(merge, "write", write_then_violate)
+        before = table_counts(app)
         result = load(app, path)
         assert result.status == "failed" and "IntegrityError" in result.message
         assert counts(app) == {"Child": 0, "Event": 0}
+        after = table_counts(app)
+        assert after.pop("importbatch") == before.pop("importbatch") + 1
+        assert after == before
 
 
 CELL = st.one_of(

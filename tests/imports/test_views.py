@@ -6,12 +6,40 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select, update
+from sqlmodel import select as sqlmodel_select
 
+from audit_app.db import write_intent
 from audit_app.imports import run_import
 from audit_app.imports.annex_a import columns_of
 from audit_app.imports.csv_files import CHILD_COLUMNS, EVENT_COLUMNS
+from audit_app.models import AccessLog, Answer, Audit, AuditCase, Child
 
 from .helpers import batches, counts, engine_of, referral, referral_workbook, write_csv
+
+
+def _one_answer(app, tmp_path) -> int:
+    """A child already loaded, in an audit, with one answer: the record people keep saving."""
+    from audit_app.db import session_scope
+
+    folder = tmp_path / "one"
+    folder.mkdir()
+    write_csv(folder / "children.csv", [list(CHILD_COLUMNS), ["P000001", "b", "", "", "", "", ""]])
+    row = {"child_id": "P000001", "kind": "contact", "start": "2025-01-02", "occurrence": "0"}
+    write_csv(folder / "events.csv", [list(EVENT_COLUMNS), [row.get(c, "") for c in EVENT_COLUMNS]])
+    assert run_import(folder, engine=engine_of(app)).status == "committed"
+    with session_scope(app) as session:
+        child = session.exec(sqlmodel_select(Child).where(Child.child_ref == "P000001")).one()
+        audit = Audit(title="Neglect", theme="neglect", template_key="core")
+        session.add(audit)
+        session.flush()
+        case = AuditCase(audit_id=audit.id, child_id=child.id)
+        session.add(case)
+        session.flush()
+        answer = Answer(audit_case_id=case.id, question_key="voice", value=[])
+        session.add(answer)
+        session.commit()
+        return answer.id
 
 
 @pytest.fixture
@@ -166,6 +194,8 @@ def test_pages_and_saves_are_not_blocked_while_a_large_import_runs(admin, client
             }
             event_rows.append([row.get(c, "") for c in EVENT_COLUMNS])
     write_csv(folder / "events.csv", [list(EVENT_COLUMNS), *event_rows])
+    answer_id = _one_answer(app, tmp_path)
+    answers = Answer.__table__
     results = []
     worker = threading.Thread(
         target=lambda: results.append(run_import(folder, engine=engine_of(app)))
@@ -177,11 +207,33 @@ def test_pages_and_saves_are_not_blocked_while_a_large_import_runs(admin, client
         start = time.monotonic()
         page = client.get("/imports/history")
         saved = admin.post("/admin/teams", {})
+        journey = client.get("/cases/P000001")  # a view of a child writes the access log
+        intent = write_intent.set(True)  # as in a POST request: BEGIN IMMEDIATE on SQLite
+        with engine_of(app).begin() as conn:  # an autosave: compare-and-set on the version
+            version = conn.execute(
+                select(answers.c.version).where(answers.c.id == answer_id)
+            ).scalar_one()
+            conn.execute(
+                update(answers)
+                .where(answers.c.id == answer_id, answers.c.version == version)
+                .values(version=version + 1, value=[f"saved {len(timings)}"])
+            )
+        write_intent.reset(intent)
         timings.append(time.monotonic() - start)
         assert page.status_code == 200 and saved.status_code == 303
+        assert journey.status_code == 200
         overlapped += int(worker.is_alive())
     worker.join()
     assert results[0].status == "committed", results[0].message
-    assert counts(app) == {"Child": n, "Event": 4 * n}
+    assert counts(app) == {"Child": n + 1, "Event": 4 * n + 1}
+    with engine_of(app).connect() as conn:
+        logged = conn.execute(
+            select(func.count()).select_from(AccessLog).where(AccessLog.child_ref == "P000001")
+        ).scalar_one()
+        version = conn.execute(
+            select(answers.c.version).where(answers.c.id == answer_id)
+        ).scalar_one()
+    assert logged >= len(timings), "a view of a child went unlogged during the import"
+    assert version == 1 + len(timings), "an answer saved during the import was lost"
     assert overlapped >= 3, "the requests did not overlap the import"
     assert max(timings) < 3.0, f"a request waited {max(timings):.1f}s"

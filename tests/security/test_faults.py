@@ -23,7 +23,7 @@ from tests.conftest import PASSWORD
 from .conftest import FRONTDOOR, cli_env
 from .helpers import WebSession
 
-BIG = 5_000  # children: enough that the write takes a moment, few enough for CI
+BIG = 2_000  # children: enough that the write takes a moment, few enough for CI
 KINDS = (("contact", "2025-01-02"), ("referral", "2025-01-03"), ("assessment", "2025-01-06"))
 
 
@@ -59,7 +59,7 @@ def _write_in_flight(engine, db_url: str, wal_at_start: int) -> bool:
     """True once the importing process has written inside its (uncommitted) transaction."""
     if is_sqlite(db_url):
         wal = Path(db_url.removeprefix("sqlite:///") + "-wal")
-        return wal.exists() and wal.stat().st_size > wal_at_start + 256 * 1024
+        return wal.exists() and wal.stat().st_size > wal_at_start + 64 * 1024
     with engine.connect() as conn:
         return bool(
             conn.execute(

@@ -13,6 +13,7 @@ from tests.conftest import Auth, csrf_token_from
 from .helpers import post_routes
 
 CSRF_REFUSED = "CSRF"
+DROP_BATCHES = ("DROP TABLE importbatch CASCADE", "DROP TABLE importbatch")  # PostgreSQL, SQLite
 
 
 def _refused_for_csrf(response) -> bool:
@@ -132,7 +133,7 @@ class TestErrorPages:
 
     def test_a_database_failure_shows_no_traceback_or_sql(self, app, client, boss):
         with app.extensions["frontdoor_engine"].begin() as conn:
-            conn.execute(text("DROP TABLE importbatch"))
+            conn.execute(text(DROP_BATCHES[conn.dialect.name == "sqlite"]))
         response = client.get("/imports/history")
         assert response.status_code == 500
         assert "Sorry, there is a problem with the service" in response.text
@@ -155,7 +156,7 @@ class TestErrorPages:
 
     def test_an_htmx_request_that_fails_gets_no_traceback_either(self, app, client, boss):
         with app.extensions["frontdoor_engine"].begin() as conn:
-            conn.execute(text("DROP TABLE importbatch"))
+            conn.execute(text(DROP_BATCHES[conn.dialect.name == "sqlite"]))
         response = client.get("/imports/history", headers={"HX-Request": "true"})
         assert response.status_code == 500 and "Traceback" not in response.text
 
