@@ -424,27 +424,50 @@ def compute_indicators(
             gc.enable()
 
 
+class _Period:
+    """What every section of one computation shares: the events, the drill-down, the period."""
+
+    def __init__(
+        self, session: Session, start: date, end: date, population: int | None, group_by: str | None
+    ) -> None:
+        self.data = data = _Data(session, start, end)
+        self.groups = _Groups(session, group_by) if group_by else None
+        self.wd = data.wd
+        self.population = population
+        self.referrals_in = [r for r in data.referrals if data.start <= r[2] <= data.end]
+        self.ref_keys = self.keyed(self.referrals_in, 2, 7)
+
+    def keyed(self, rows: list, day: int, team: int | None) -> list[str] | None:
+        """Each row's drill-down group (None without one): from its child, date and team."""
+        if self.groups is None:
+            return None
+        key = self.groups.key
+        return [key(r[1], r[day], r[team] if team is not None else None) for r in rows]
+
+
 def _compute(
     session: Session, start: date, end: date, population_under_18: int | None, group_by: str | None
 ) -> dict[str, dict]:
-    data = _Data(session, start, end)
-    groups = _Groups(session, group_by) if group_by else None
-    S, E, wd = data.start, data.end, data.wd
-
-    def keyed(rows: list, day: int, team: int | None) -> list[str] | None:
-        if groups is None:
-            return None
-        return [groups.key(r[1], r[day], r[team] if team is not None else None) for r in rows]
-
+    p = _Period(session, start, end, population_under_18, group_by)
     out: dict[str, dict] = {}
+    _front_door(p, out)
+    open_assessments = _assessments(p, out)
+    _protection(p, out)
+    _at_end(p, out, open_assessments, session)
+    return out
+
+
+def _front_door(p: _Period, out: dict[str, dict]) -> None:
+    """Contacts, referrals, conversion, NFA and its sources, re-referrals."""
+    data, keyed = p.data, p.keyed
+    S, E = data.start, data.end
     # -- contacts and referrals -----------------------------------------------------------
     contacts_in = [c for c in data.contacts if S <= c[2] <= E]
-    referrals_in = [r for r in data.referrals if S <= r[2] <= E]
+    referrals_in, ref_keys = p.referrals_in, p.ref_keys
     out["contacts"] = _count("contacts", keyed(contacts_in, 2, None), len(contacts_in))
-    ref_keys = keyed(referrals_in, 2, 7)
     out["referrals"] = _count("referrals", ref_keys, len(referrals_in))
     out["referral_rate_per_10000"] = _per_10000(
-        "referral_rate_per_10000", len(referrals_in), population_under_18
+        "referral_rate_per_10000", len(referrals_in), p.population
     )
     later_referrals = [r for r in data.referrals if r[2] >= S]
     contact_links = link_latest(
@@ -499,7 +522,13 @@ def _compute(
         previous[child] = day
     out["rereferral_rate"] = _rate("rereferral_rate", rereferred, ref_keys)
 
+
+def _assessments(p: _Period, out: dict[str, dict]) -> list[tuple]:
+    """Referrals leading to CIN, durations in DfE bands, timeliness; returns those still open."""
+    data, keyed, wd = p.data, p.keyed, p.wd
+    S, E = data.start, data.end
     # -- assessments ---------------------------------------------------------------------
+    referrals_in, ref_keys = p.referrals_in, p.ref_keys
     referral_day = {r[0]: r[2] for r in data.referrals}
     assess = data.assessments  # in date order
     assess_links = link_latest(
@@ -581,6 +610,13 @@ def _compute(
         "open_assessments_over_45", overdue, keyed(open_assess, 2, 6)
     )
 
+    return open_assess
+
+
+def _protection(p: _Period, out: dict[str, dict]) -> None:
+    """Section 47 enquiries, conferences and their timing, CP plans: repeats and long ones."""
+    data, keyed, wd = p.data, p.keyed, p.wd
+    S, E = data.start, data.end
     # -- section 47 and conferences ------------------------------------------------------
     s47_day = {s[0]: s[2] for s in data.s47s}
     icpc_links = link_latest(
@@ -653,12 +689,17 @@ def _compute(
         keyed(ended, 3, 6),
     )
 
+
+def _at_end(p: _Period, out: dict[str, dict], open_assess: list[tuple], session: Session) -> None:
+    """Children in need, on CP plans and looked after at the period end; caseloads."""
+    data = p.data
+    E = data.end
     # -- at the period end ---------------------------------------------------------------
     open_rows: list[tuple] = list(data.open_other)
     open_rows += [("assessment", a[1], a[2], a[6], a[7]) for a in open_assess]
     cp_open = [p for p in data.cp_plans if p[2] <= E and (p[3] is None or p[3] > E)]
     open_rows += [("cp_plan", p[1], p[2], p[6], p[7]) for p in cp_open]
-    open_rows.sort(key=lambda r: r[2])
+    open_rows.sort(key=itemgetter(2))
     allocation: dict[int, list] = {}
     for _kind, child, _day, team, worker in open_rows:
         slot = allocation.setdefault(child, [None, None])
@@ -666,22 +707,21 @@ def _compute(
         slot[1] = worker or slot[1]
 
     def at_end(children: Iterable[int]) -> list[str] | None:
-        if groups is None:
+        if p.groups is None:
             return None
-        return [groups.key(c, E, allocation.get(c, (None, None))[0]) for c in children]
+        return [p.groups.key(c, E, allocation.get(c, (None, None))[0]) for c in children]
 
     cin = sorted(allocation)
     cp = sorted({p[1] for p in cp_open})
     lac = sorted({r[1] for r in data.open_other if r[0] == "lac"})
     for key, children in (("cin", cin), ("cp", cp), ("lac", lac)):
         found = _count(f"{key}_at_end", at_end(children), len(children))
-        found["rate_per_10000"] = per_10000(len(children), population_under_18)
+        found["rate_per_10000"] = per_10000(len(children), p.population)
         out[f"{key}_at_end"] = found
         out[f"{key}_rate_per_10000"] = _per_10000(
-            f"{key}_rate_per_10000", len(children), population_under_18
+            f"{key}_rate_per_10000", len(children), p.population
         )
     out["caseloads"] = _caseloads(allocation, session)
-    return out
 
 
 def _caseloads(allocation: dict[int, list], session: Session) -> dict[str, Any]:
