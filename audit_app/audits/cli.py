@@ -18,24 +18,59 @@ def _fail(message: str) -> None:
 
 
 @click.command("draw-sample")
-@click.option("--rule", "rules", multiple=True, metavar="KEY=VALUE",
-              help="A cohort rule, e.g. event=referral, from=2025-04-01, factors=3A,3B, team=North; repeat.")
-@click.option("--method", type=click.Choice(["random", "stratified", "purposive"]), default="random",
-              show_default=True)
-@click.option("--by", "by", default=None,
-              help="Stratified: team, stage, age_band or ethnicity. Purposive: a marker "
-              "(referral_count, anomaly_count, breach_count); without it, the whole frame.")
-@click.option("--allocation", type=click.Choice(["proportional", "equal"]), default="proportional",
-              show_default=True, help="How a stratified sample is shared across strata.")
-@click.option("--n", "n", type=click.IntRange(min=0), default=None, help="How many children (default: all).")
-@click.option("--reserves", type=click.IntRange(min=0), default=None,
-              help="Reserves to draw after the sample (default: a tenth of n, at least 2).")
+@click.option(
+    "--rule",
+    "rules",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A cohort rule, e.g. event=referral, from=2025-04-01, factors=3A,3B, team=North; repeat.",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["random", "stratified", "purposive"]),
+    default="random",
+    show_default=True,
+)
+@click.option(
+    "--by",
+    "by",
+    default=None,
+    help="Stratified: team, stage, age_band or ethnicity. Purposive: a marker "
+    "(referral_count, anomaly_count, breach_count); without it, the whole frame.",
+)
+@click.option(
+    "--allocation",
+    type=click.Choice(["proportional", "equal"]),
+    default="proportional",
+    show_default=True,
+    help="How a stratified sample is shared across strata.",
+)
+@click.option(
+    "--n", "n", type=click.IntRange(min=0), default=None, help="How many children (default: all)."
+)
+@click.option(
+    "--reserves",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Reserves to draw after the sample (default: a tenth of n, at least 2).",
+)
 @click.option("--seed", type=int, default=None, help="Random seed (default: a new one, printed).")
-@click.option("--exclude-audited-months", "months", type=click.IntRange(min=0), default=12,
-              show_default=True, help="Leave out children audited in the last M months (0: keep them).")
+@click.option(
+    "--exclude-audited-months",
+    "months",
+    type=click.IntRange(min=0),
+    default=12,
+    show_default=True,
+    help="Leave out children audited in the last M months (0: keep them).",
+)
 @click.option("--include-open-audits", is_flag=True, help="Keep children already in an open audit.")
-@click.option("--as-of", "as_of", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="The date ages and overdue assessments are judged at (default: today).")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="The date ages and overdue assessments are judged at (default: today).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @with_appcontext
 def draw_sample_command(rules, method, by, allocation, n, reserves, seed, months,
@@ -92,4 +127,3 @@ def draw_sample_command(rules, method, by, allocation, n, reserves, seed, months
 
 
 COMMANDS["draw-sample"] = draw_sample_command
-

@@ -139,7 +139,8 @@ THEMES: dict[str, tuple[str, dict, str, str]] = {
     "disability": ("Disability", {"disability": "yes"}, "random", ""),
     "radicalisation": ("Radicalisation", {}, "purposive",
                        "Radicalisation has no assessment factor code, so this theme is drawn "
-                       "purposively: narrow the frame with the other rules and choose the children."),
+                       "purposively: narrow the frame with the other rules and choose "
+                       "the children."),
     "under_ones": ("Unborn and under-ones", {"age_band": ["unborn", "under_1"]}, "random", ""),
     "front_door": ("Front-door decisions", {"event": "referral"}, "random", ""),
     "general": ("General dip sample", {}, "random", ""),
@@ -218,7 +219,10 @@ def _choose(key: str, raw: object, allowed: Iterable[str], *, upper: bool = Fals
         value = value.upper() if upper else value
         if value not in allowed:
             raise RuleError(
-                key, raw, f"‘{value}’ is not a value of the rule ‘{RULE_LABELS[key]}’ (one of {', '.join(allowed)})"
+                key,
+                raw,
+                f"‘{value}’ is not a value of the rule ‘{RULE_LABELS[key]}’ "
+                f"(one of {', '.join(allowed)})",
             )
         if value not in chosen:
             chosen.append(value)
@@ -427,7 +431,7 @@ def _in_open_audits(audit_id: int | None):
 
 @dataclass(frozen=True)
 class Exclusions:
-    """Children left out of the frame: audited in the last ``audited_months`` (0: none), in open audits."""
+    """Children left out: audited in the last ``audited_months`` (0: none); in open audits."""
 
     audited_months: int = 12
     open_audits: bool = True
@@ -442,7 +446,11 @@ class Exclusions:
 
     def in_open(self):
         """SQL: the child is already in another open audit (None when not excluded)."""
-        return JourneySummary.child_id.in_(_in_open_audits(self.audit_id)) if self.open_audits else None
+        return (
+            JourneySummary.child_id.in_(_in_open_audits(self.audit_id))
+            if self.open_audits
+            else None
+        )
 
 
 def has_factor_data(*, session: Session) -> bool:
@@ -593,7 +601,9 @@ def load_frame(
     exclusions = exclusions or Exclusions()
     factor_data = has_factor_data(session=session)
     where = conditions(rules, as_of=as_of, factor_data=factor_data)
-    extra = [stratum_column(by, as_of)] if by else [marker_column(marker)] if marker else [literal(0)]
+    extra = (
+        [stratum_column(by, as_of)] if by else [marker_column(marker)] if marker else [literal(0)]
+    )
     flags = [_flag(exclusions.audited(now)), _flag(exclusions.in_open())]
     rows = _rows(session, _base([Child.child_ref, *extra, *flags], where))
     frame = Frame([], factors_ignored=bool(rules.get("factors")) and not factor_data)
@@ -614,7 +624,9 @@ def child_ids(refs: Iterable[str], *, session: Session) -> dict[str, int]:
     refs = list(refs)
     found: dict[str, int] = {}
     for start in range(0, len(refs), 500):
-        query = select(Child.child_ref, Child.id).where(Child.child_ref.in_(refs[start : start + 500]))
+        query = select(Child.child_ref, Child.id).where(
+            Child.child_ref.in_(refs[start : start + 500])
+        )
         found.update(dict(_rows(session, query)))
     return found
 
@@ -741,7 +753,9 @@ def _exclusion_words(exclusions: Exclusions, counts: dict[str, int]) -> str:
 
     words = []
     if exclusions.audited_months:
-        words.append(many(counts["audited"], f"audited in the last {exclusions.audited_months} months"))
+        words.append(
+            many(counts["audited"], f"audited in the last {exclusions.audited_months} months")
+        )
     if exclusions.open_audits:
         words.append(many(counts["open"], "already in an open audit"))
     return " and ".join(words)
@@ -779,7 +793,8 @@ def draw_sample(
         frame.refs, n, seed, method=method,
         strata=frame.values if method == "stratified" else None,  # type: ignore[arg-type]
         allocation=allocation,
-        scores={k: float(v or 0) for k, v in frame.values.items()} if method == "purposive" and marker else None,
+        scores={k: float(v or 0) for k, v in frame.values.items()}  # type: ignore[arg-type]
+        if method == "purposive" and marker else None,
         marker=MARKERS.get(marker or "") if method == "purposive" else None,
         reserves=reserves if method != "purposive" or marker else 0,
     )  # fmt: skip

@@ -16,7 +16,6 @@ from sqlmodel import Session, select
 from audit_forms import builtin_templates, sample_size, template_fingerprint
 from audit_forms.errors import SamplingError
 from audit_forms.sampling import ALLOCATIONS, METHODS
-
 from journeys import EVENT_KINDS, KIND_LABELS, STAGE_LABELS, STAGES
 
 from ..access import log_access
@@ -112,7 +111,9 @@ def cases_of(audit_id: int, *, session: Session) -> list[tuple]:
     return list(session.exec(query).all())
 
 
-def record_draw(audit: Audit, drawn: Drawn, params: dict, *, session: Session, user_id: int | None) -> SampleDraw:
+def record_draw(
+    audit: Audit, drawn: Drawn, params: dict, *, session: Session, user_id: int | None
+) -> SampleDraw:
     """Store the draw and make its children the audit's cases; earlier draws stay as they were.
 
     A redraw is refused once any case of the audit has been started.
@@ -122,12 +123,15 @@ def record_draw(audit: Audit, drawn: Drawn, params: dict, *, session: Session, u
         .where(AuditCase.audit_id == audit.id, AuditCase.status != "not_started")
     ).one()  # fmt: skip
     if started:
-        raise SamplingError(f"{started} cases of this audit have been started, so it cannot be redrawn")
+        raise SamplingError(
+            f"{started} cases of this audit have been started, so it cannot be redrawn"
+        )
     result = drawn.result
     row = SampleDraw(
         audit_id=audit.id, drawn_by=user_id, method=result.method, stratify_by=drawn.by,
         allocation=result.allocation, marker=params.get("marker"), n=len(result.sample),
-        seed=result.seed if result.method != "purposive" else 0, frame_size=result.frame_size, frame_hash=result.frame_hash,
+        seed=result.seed if result.method != "purposive" else 0, frame_size=result.frame_size,
+        frame_hash=result.frame_hash,
         rules=audit.rules, description=drawn.description,
         exclusions={
             "audited_months": params["exclude_months"], "open_audits": params["exclude_open"],
@@ -181,7 +185,9 @@ def replace_case(case: AuditCase, reason: str, *, session: Session) -> AuditCase
     reserve.reserve = False
     reserve.due_date = case.due_date
     reserve.replacement_reason = f"Replaces case {case.position}"
-    if case.auditor_id and not _same(_allocated_worker_of(reserve, session), _worker_of(case.auditor_id, session)):
+    if case.auditor_id and not _same(
+        _allocated_worker_of(reserve, session), _worker_of(case.auditor_id, session)
+    ):
         reserve.auditor_id = case.auditor_id
     case.auditor_id = None
     session.add_all([case, reserve])
@@ -203,7 +209,9 @@ def _same(a: str | None, b: str | None) -> bool:
     return bool(a and b and a.strip().casefold() == b.strip().casefold())
 
 
-def assign_case(case: AuditCase, auditor: User | None, due: date | None, *, session: Session) -> str | None:
+def assign_case(
+    case: AuditCase, auditor: User | None, due: date | None, *, session: Session
+) -> str | None:
     """Assign (or unassign) a case; returns a warning when the auditor is in the child's team.
 
     Raises AssignmentError when the auditor is the child's own allocated worker. Does not commit.
@@ -241,7 +249,9 @@ def open_load(*, session: Session) -> dict[int, int]:
     return dict(session.exec(query).all())
 
 
-def round_robin(audit: Audit, users: list[User], due: date | None, *, session: Session) -> list[str]:
+def round_robin(
+    audit: Audit, users: list[User], due: date | None, *, session: Session
+) -> list[str]:
     """Give each unassigned sampled case to the least-loaded auditor who is not its worker.
 
     Returns the warnings (same team) and the cases nobody could take; commits.
@@ -275,7 +285,9 @@ def overdue(case: AuditCase, today: date) -> bool:
 
 def audit_progress(*, session: Session, today: date) -> list[dict]:
     """Every audit with its cases by status, and per auditor: assigned, done, overdue."""
-    audits = session.exec(select(Audit).order_by(Audit.status.desc(), Audit.due_date, Audit.id)).all()
+    audits = session.exec(
+        select(Audit).order_by(Audit.status.desc(), Audit.due_date, Audit.id)
+    ).all()
     cases = session.exec(
         select(AuditCase, User.username)
         .outerjoin(User, User.id == AuditCase.auditor_id)
@@ -339,7 +351,9 @@ def _date(form, key: str, label: str, problems: Problems, *, required: bool = Fa
         return None
 
 
-def _int(form, key: str, label: str, problems: Problems, default: int | None = None, low: int = 0) -> int | None:
+def _int(
+    form, key: str, label: str, problems: Problems, default: int | None = None, low: int = 0
+) -> int | None:
     text = (form.get(key) or "").strip()
     if not text:
         return default
@@ -398,18 +412,23 @@ def _exclusions(form, problems: Problems, audit_id: int | None = None) -> Exclus
 
 def _setup_context(form, rules: dict, problems: Problems) -> dict:
     session = get_session()
-    counts = frame_counts(rules, session=session, as_of=_as_of(), exclusions=_exclusions(form, problems))
+    counts = frame_counts(
+        rules, session=session, as_of=_as_of(), exclusions=_exclusions(form, problems)
+    )
     context = {
         "form": form, "rules": rules, "errors": problems.errors, "counts": counts,
         "frame_words": describe_rules(rules), "themes": THEMES, "templates": templates_offered(),
         "factor_labels": FACTOR_LABELS, "cp_categories": CP_CATEGORIES, "outcomes": OUTCOMES,
-        "sources": REFERRAL_SOURCES, "age_bands": AGE_BANDS, "has_factors": has_factor_data(session=session),
+        "sources": REFERRAL_SOURCES, "age_bands": AGE_BANDS,
+        "has_factors": has_factor_data(session=session),
         "teams": _distinct(JourneySummary.team), "workers": _distinct(JourneySummary.worker),
         "ethnicities": _distinct(Child.ethnicity), "error_list": _error_list(problems.errors),
         "theme_note": THEMES.get(form.get("theme", ""), THEMES["general"])[3],
         "event_kinds": [(k, KIND_LABELS[k]) for k in EVENT_KINDS if k != "closure"],
-        "factor_options": _options(FACTOR_LABELS, codes=True), "cp_options": _options(CP_CATEGORIES),
-        "stage_options": [(s, STAGE_LABELS[s]) for s in STAGES], "outcome_options": _options(OUTCOMES),
+        "factor_options": _options(FACTOR_LABELS, codes=True),
+        "cp_options": _options(CP_CATEGORIES),
+        "stage_options": [(s, STAGE_LABELS[s]) for s in STAGES],
+        "outcome_options": _options(OUTCOMES),
         "source_options": _options(REFERRAL_SOURCES, codes=True),
         "age_options": [(k, v[0]) for k, v in AGE_BANDS.items()],
         "more_open": any(key in rules for key in MORE_RULES),
@@ -474,7 +493,8 @@ def audit_list():
     mine = my_cases(g.user.id, session=session)
     if mine:
         log_access(None, "view_my_audits", f"{len(mine)} assigned cases listed", session=session)
-    return render("audits/list.html", progress=progress, mine=mine, today=today, manager=_is_manager(),
+    return render("audits/list.html", progress=progress, mine=mine, today=today,
+                  manager=_is_manager(),
                   overdue=overdue, labels=STATUS_LABELS, tags=STATUS_TAGS, case_url=case_url,
                   themes=THEMES)  # fmt: skip
 
@@ -487,7 +507,9 @@ def create_audit_form():
         if request.args.get(key):
             form[key] = request.args[key]
     problems = Problems()
-    return render("audits/setup_new.html", **_setup_context(form, rules_from_form(form, problems), problems))
+    return render(
+        "audits/setup_new.html", **_setup_context(form, rules_from_form(form, problems), problems)
+    )
 
 
 @bp.route("/frame", methods=["GET"])
@@ -495,7 +517,11 @@ def create_audit_form():
 def frame_preview():
     problems = Problems()
     rules = rules_from_form(request.args, problems)
-    return render("audits/setup_new.html", "audits/_frame.html", **_setup_context(request.args, rules, problems))
+    return render(
+        "audits/setup_new.html",
+        "audits/_frame.html",
+        **_setup_context(request.args, rules, problems),
+    )
 
 
 @bp.route("/new", methods=["POST"])
@@ -507,7 +533,9 @@ def create_audit_view():
         return render("audits/setup_new.html", **_setup_context(request.form, rules, problems))
     data = check_audit_form(request.form, problems)
     if problems.errors:
-        return render("audits/setup_new.html", status=400, **_setup_context(request.form, rules, problems))
+        return render(
+            "audits/setup_new.html", status=400, **_setup_context(request.form, rules, problems)
+        )
     audit = create_audit(data, rules, session=get_session(), user_id=g.user.id)
     flash(f"Audit ‘{audit.title}’ created. Now draw its sample.", "success")
     return redirect(url_for("audits.audit_page", audit_id=audit.id), code=303)
@@ -530,7 +558,8 @@ def case_url(case: AuditCase) -> str | None:
 def _draw_defaults(audit: Audit) -> dict:
     theme_method = THEMES.get(audit.theme, THEMES["general"])[2]
     return {"method": theme_method, "by": "team", "allocation": "proportional", "n": "",
-            "seed": str(secrets.randbelow(90000) + 10000), "exclude_months": "12", "exclude_open": "1",
+            "seed": str(secrets.randbelow(90000) + 10000), "exclude_months": "12",
+            "exclude_open": "1",
             "p": "0.5", "margin": "5", "confidence": "95"}  # fmt: skip
 
 
@@ -541,14 +570,19 @@ def _audit_context(audit: Audit, form=None, problems: Problems | None = None, ca
     problems = problems or Problems()
     counts = frame_counts(audit.rules or {}, session=session, as_of=_as_of(audit),
                           exclusions=Exclusions(12, True, audit.id))  # fmt: skip
-    log_access(None, "view_audit_sample", f"audit {audit.id}: {len(cases)} cases listed", session=session)
-    draws = session.exec(select(SampleDraw).where(SampleDraw.audit_id == audit.id).order_by(SampleDraw.id)).all()
+    log_access(
+        None, "view_audit_sample", f"audit {audit.id}: {len(cases)} cases listed", session=session
+    )
+    draws = session.exec(
+        select(SampleDraw).where(SampleDraw.audit_id == audit.id).order_by(SampleDraw.id)
+    ).all()
     return {
         "audit": audit, "draw": draw, "draws": draws, "cases": cases, "counts": counts,
         "frame_words": describe_rules(audit.rules or {}), "form": form or _draw_defaults(audit),
         "errors": problems.errors, "calc": calc, "methods": METHODS, "allocations": ALLOCATIONS,
         "strata": STRATA, "markers": MARKERS, "auditors": auditors(session=session),
-        "theme": THEMES.get(audit.theme, THEMES["general"]), "labels": STATUS_LABELS, "tags": STATUS_TAGS,
+        "theme": THEMES.get(audit.theme, THEMES["general"]), "labels": STATUS_LABELS,
+        "tags": STATUS_TAGS,
         "today": datetime.now(UTC).date(), "overdue": overdue, "same": _same, "case_url": case_url,
         "rule_labels": RULE_LABELS, "error_list": _error_list(problems.errors),
         "template_title": _template_title(audit), "period": _period(audit),
@@ -559,7 +593,11 @@ def _audit_context(audit: Audit, form=None, problems: Problems | None = None, ca
 
 METHOD_OPTIONS = (
     ("random", "Simple random", "Every child in the frame equally likely."),
-    ("stratified", "Stratified random", "At random within each stratum, shared in proportion or equally."),
+    (
+        "stratified",
+        "Stratified random",
+        "At random within each stratum, shared in proportion or equally.",
+    ),
     ("purposive", "Purposive", "The whole frame, or the children highest on a marker."),
 )
 
@@ -586,9 +624,15 @@ def _username(user_id: int | None) -> str | None:
 def _method_words(draw: SampleDraw) -> str:
     if draw.method == "stratified":
         spread = "in proportion" if draw.allocation == "proportional" else "equal numbers"
-        return f"Stratified random by {STRATA.get(draw.stratify_by or '', draw.stratify_by)}, {spread}"
+        return (
+            f"Stratified random by {STRATA.get(draw.stratify_by or '', draw.stratify_by)}, {spread}"
+        )
     if draw.method == "purposive":
-        return f"Purposive: highest {MARKERS[draw.marker]}" if draw.marker in MARKERS else "Purposive: whole frame"
+        return (
+            f"Purposive: highest {MARKERS[draw.marker]}"
+            if draw.marker in MARKERS
+            else "Purposive: whole frame"
+        )
     return "Simple random"
 
 
@@ -608,8 +652,14 @@ def _auditor_audit_page(audit: Audit):
     mine = [row for row in my_cases(g.user.id, session=get_session()) if row[1].id == audit.id]
     if not mine:
         abort(404)
-    log_access(None, "view_my_audits", f"audit {audit.id}: {len(mine)} assigned cases listed", session=get_session())
-    return render("audits/my_audit.html", audit=audit, mine=mine, labels=STATUS_LABELS, tags=STATUS_TAGS,
+    log_access(
+        None,
+        "view_my_audits",
+        f"audit {audit.id}: {len(mine)} assigned cases listed",
+        session=get_session(),
+    )
+    return render("audits/my_audit.html", audit=audit, mine=mine, labels=STATUS_LABELS,
+                  tags=STATUS_TAGS,
                   today=datetime.now(UTC).date(), overdue=overdue, case_url=case_url)  # fmt: skip
 
 
@@ -625,8 +675,12 @@ def _calculator(audit: Audit):
         confidence = float(form["confidence"]) / 100
         result = sample_size(counts.size, p=p, margin=margin, confidence=confidence)
     except (ValueError, SamplingError) as error:
-        return form, {"error": str(error) if isinstance(error, SamplingError) else
-                      f"The calculator needs numbers: ‘{form['p']}’, ‘{form['margin']}’, ‘{form['confidence']}’"}
+        return form, {
+            "error": str(error)
+            if isinstance(error, SamplingError)
+            else "The calculator needs numbers: "
+            f"‘{form['p']}’, ‘{form['margin']}’, ‘{form['confidence']}’"
+        }
     form["n"] = str(result.n)
     return form, {"result": result}
 
@@ -671,7 +725,9 @@ def draw_view(audit_id: int):
                 seed=params["seed"], method=params["method"], by=params["by"],
                 allocation=params["allocation"], marker=params["marker"],
                 reserves=params["reserves"] if params["n"] else 0,
-                exclusions=Exclusions(params["exclude_months"] or 0, params["exclude_open"], audit.id),
+                exclusions=Exclusions(
+                    params["exclude_months"] or 0, params["exclude_open"], audit.id
+                ),
             )  # fmt: skip
             record_draw(audit, drawn, params, session=session, user_id=g.user.id)
         except RuleError as error:
@@ -680,9 +736,13 @@ def draw_view(audit_id: int):
             session.rollback()
             problems.add("n", str(error))
     if problems.errors:
-        return render("audits/setup_audit.html", status=400, **_audit_context(audit, request.form, problems))
+        return render(
+            "audits/setup_audit.html", status=400, **_audit_context(audit, request.form, problems)
+        )
     flash(drawn.description, "success")
-    return redirect(url_for("audits.audit_page", audit_id=audit.id, _anchor="audit-cases"), code=303)
+    return redirect(
+        url_for("audits.audit_page", audit_id=audit.id, _anchor="audit-cases"), code=303
+    )
 
 
 def _case_or_404(audit: Audit, case_id: int) -> AuditCase:
@@ -702,7 +762,9 @@ def replace_view(audit_id: int, case_id: int):
     except AssignmentError as error:
         return _with_error(audit, f"reason-{case.id}", str(error))
     flash(f"Case {case.position} replaced by reserve {reserve.position}.", "success")
-    return redirect(url_for("audits.audit_page", audit_id=audit.id, _anchor="audit-cases"), code=303)
+    return redirect(
+        url_for("audits.audit_page", audit_id=audit.id, _anchor="audit-cases"), code=303
+    )
 
 
 def _with_error(audit: Audit, key: str, message: str):
@@ -724,7 +786,9 @@ def assign_view(audit_id: int):
         chosen = _int(request.form, f"auditor-{case.id}", "auditor", problems)
         due = _date(request.form, f"due-{case.id}", f"due date of {ref}", problems)
         try:
-            warning = assign_case(case, people.get(chosen) if chosen else None, due, session=session)
+            warning = assign_case(
+                case, people.get(chosen) if chosen else None, due, session=session
+            )
         except AssignmentError as error:
             problems.add(f"auditor-{case.id}", f"{ref}: {error}")
             continue
@@ -732,10 +796,14 @@ def assign_view(audit_id: int):
             warnings.append(f"{ref}: {warning}")
     if problems.errors:
         session.rollback()
-        return render("audits/setup_audit.html", status=400, **_audit_context(audit, None, problems))
+        return render(
+            "audits/setup_audit.html", status=400, **_audit_context(audit, None, problems)
+        )
     session.commit()
     _flash_notes("Assignments saved.", warnings)
-    return redirect(url_for("audits.audit_page", audit_id=audit.id, _anchor="audit-cases"), code=303)
+    return redirect(
+        url_for("audits.audit_page", audit_id=audit.id, _anchor="audit-cases"), code=303
+    )
 
 
 def _flash_notes(done: str, notes: list[str]) -> None:
@@ -750,7 +818,9 @@ def round_robin_view(audit_id: int):
     audit = _audit_or_404(audit_id)
     session = get_session()
     people = {u.id: u for u in auditors(session=session)}
-    chosen = [people[int(i)] for i in request.form.getlist("auditors") if i.isdigit() and int(i) in people]
+    chosen = [
+        people[int(i)] for i in request.form.getlist("auditors") if i.isdigit() and int(i) in people
+    ]
     problems = Problems()
     due = _date(request.form, "rr_due", "due date", problems)
     try:
@@ -759,5 +829,9 @@ def round_robin_view(audit_id: int):
         notes = round_robin(audit, chosen, due, session=session)
     except AssignmentError as error:
         return _with_error(audit, "auditors", str(error))
-    _flash_notes("Unassigned cases shared among the auditors chosen, fewest open cases first.", notes)
-    return redirect(url_for("audits.audit_page", audit_id=audit.id, _anchor="audit-cases"), code=303)
+    _flash_notes(
+        "Unassigned cases shared among the auditors chosen, fewest open cases first.", notes
+    )
+    return redirect(
+        url_for("audits.audit_page", audit_id=audit.id, _anchor="audit-cases"), code=303
+    )

@@ -29,8 +29,16 @@ def add_child(session, ref: str, events: list[dict], **child) -> int:
     session.flush()
     for n, event in enumerate(events):
         event = dict(event)
-        session.add(Event(child_id=row.id, kind=event.pop("kind"), start_date=event.pop("start"),
-                          end_date=event.pop("end", None), occurrence=n, **event))  # fmt: skip
+        session.add(
+            Event(
+                child_id=row.id,
+                kind=event.pop("kind"),
+                start_date=event.pop("start"),
+                end_date=event.pop("end", None),
+                occurrence=n,
+                **event,
+            )
+        )
     session.commit()
     return row.id
 
@@ -47,20 +55,23 @@ def build_cohort(app) -> dict[str, int]:
     """Six children, each picked out by some rules and not by others (see each test)."""
     with session_scope(app) as s:
         ids = {
-            # police referral in the spring, domestic abuse and parental mental health, disabled, aged 5
+            # police referral in spring; domestic abuse, parental mental health; disabled; aged 5
             "C1": add_child(s, "C1", [
                 referral(date(2025, 5, 1), source="6", team="North Team", worker="Worker A"),
                 assessment(date(2025, 5, 2), date(2025, 6, 2), factors="3A,4B", team="North Team",
                            worker="Worker A", outcome="cin"),
-                {"kind": "cin_plan", "start": date(2025, 6, 3), "team": "North Team", "worker": "Worker A"},
+                {"kind": "cin_plan", "start": date(2025, 6, 3), "team": "North Team",
+                 "worker": "Worker A"},
             ], dob=date(2020, 1, 1), ethnicity="WBRI", disability=True),
             # school referral in 2024 to a CP plan for neglect; gangs factor; a baby
             "C2": add_child(s, "C2", [
                 referral(date(2024, 12, 10), source="2A", team="South Team", worker="Worker B"),
                 assessment(date(2024, 12, 11), date(2025, 1, 6), factors="13A", team="South Team",
                            worker="Worker B"),
-                {"kind": "s47", "start": date(2025, 1, 7), "end": date(2025, 1, 14), "team": "South Team"},
-                {"kind": "icpc", "start": date(2025, 1, 20), "plan_resulted": True, "team": "South Team"},
+                {"kind": "s47", "start": date(2025, 1, 7), "end": date(2025, 1, 14),
+                 "team": "South Team"},
+                {"kind": "icpc", "start": date(2025, 1, 20), "plan_resulted": True,
+                 "team": "South Team"},
                 {"kind": "cp_plan", "start": date(2025, 1, 20), "category_initial": "NEG",
                  "category_latest": "NEG", "team": "South Team", "worker": "Worker B"},
             ], dob=date(2024, 12, 1), ethnicity="AIND", disability=False),
@@ -89,7 +100,8 @@ def build_cohort(app) -> dict[str, int]:
                  "worker": "Worker B"},
             ], dob=date(2012, 6, 1), ethnicity="MWBC"),
             # a contact only: no referral at all
-            "C6": add_child(s, "C6", [{"kind": "contact", "start": date(2025, 9, 1), "source": "1A"}],
+            "C6": add_child(s, "C6", [{"kind": "contact", "start": date(2025, 9, 1),
+                                       "source": "1A"}],
                             dob=date(2019, 3, 1), ethnicity="WBRI"),
         }  # fmt: skip
     rebuild_summaries(engine=engine(app), as_of=AS_OF)
@@ -98,8 +110,13 @@ def build_cohort(app) -> dict[str, int]:
 
 def frame_of(app, raw: dict, exclusions: Exclusions | None = None) -> set[str]:
     with session_scope(app) as s:
-        found = load_frame(parse_rules(raw), session=s, as_of=AS_OF, now=NOW,
-                           exclusions=exclusions or Exclusions(0, False))  # fmt: skip
+        found = load_frame(
+            parse_rules(raw),
+            session=s,
+            as_of=AS_OF,
+            now=NOW,
+            exclusions=exclusions or Exclusions(0, False),
+        )
     return set(found.refs)
 
 
@@ -162,8 +179,12 @@ class TestEachRule:
     def test_overdue_depends_on_the_date(self, app, cohort):
         # C3's assessment started 2 July 2025: within 45 working days until early September
         with session_scope(app) as s:
-            early = load_frame({"overdue_assessment": "yes"}, session=s, as_of=date(2025, 8, 1),
-                               exclusions=Exclusions(0, False))  # fmt: skip
+            early = load_frame(
+                {"overdue_assessment": "yes"},
+                session=s,
+                as_of=date(2025, 8, 1),
+                exclusions=Exclusions(0, False),
+            )
         assert early.refs == []
 
 
@@ -172,7 +193,11 @@ class TestParseRules:
         "raw, key, words",
         [
             ({"colour": "red"}, "colour", "no cohort rule called ‘colour’"),
-            ({"factors": "99Z"}, "factors", "‘99Z’ is not a value of the rule ‘assessment factors’"),
+            (
+                {"factors": "99Z"},
+                "factors",
+                "‘99Z’ is not a value of the rule ‘assessment factors’",
+            ),
             ({"stage": "prison"}, "stage", "‘prison’ is not a value of the rule ‘stage reached’"),
             ({"from": "2025-02-30"}, "from", "must be a real date"),
             ({"from": "2025-05-01", "to": "2025-04-01"}, "to", "on or after"),
@@ -186,7 +211,8 @@ class TestParseRules:
         assert caught.value.key == key
 
     def test_values_are_normalised(self):
-        assert parse_rules({"factors": ["3a, 3B", "3A"], "disability": "Y", "to": "2025-09-30"}) == {
+        raw = {"factors": ["3a, 3B", "3A"], "disability": "Y", "to": "2025-09-30"}
+        assert parse_rules(raw) == {
             "event": "referral", "to": "2025-09-30", "factors": ["3A", "3B"], "disability": "yes",
         }  # fmt: skip
 
@@ -214,7 +240,9 @@ class TestDescribeRules:
         )
 
     def test_neglect_theme_reads_as_either(self):
-        rules = parse_rules({"factors": "16A", "cp_category": "NEG", "match": "any", "age_band": "under_1"})
+        rules = parse_rules(
+            {"factors": "16A", "cp_category": "NEG", "match": "any", "age_band": "under_1"}
+        )
         assert describe_rules(rules) == (
             "whose assessment identified neglect (16A) or with a child protection plan for neglect "
             "and aged under 1"
@@ -224,10 +252,17 @@ class TestDescribeRules:
         assert describe_rules({}) == "in the case data"
 
 
-def put_in_audit(app, child_id: int, *, created: datetime, status: str = "open", reserve=False) -> None:
+def put_in_audit(
+    app, child_id: int, *, created: datetime, status: str = "open", reserve=False
+) -> None:
     with session_scope(app) as s:
-        audit = Audit(title="Earlier", theme="general", template_key="core-front-door",
-                      status=status, created_at=created)  # fmt: skip
+        audit = Audit(
+            title="Earlier",
+            theme="general",
+            template_key="core-front-door",
+            status=status,
+            created_at=created,
+        )
         s.add(audit)
         s.flush()
         s.add(AuditCase(audit_id=audit.id, child_id=child_id, reserve=reserve))
@@ -259,7 +294,12 @@ class TestExclusions:
         put_in_audit(app, cohort["C1"], created=datetime(2025, 3, 1, tzinfo=UTC))
         with session_scope(app) as s:
             counts = frame_counts(parse_rules({"source": "6"}), session=s, as_of=AS_OF, now=NOW)
-        assert (counts.matched, counts.size, counts.excluded_audited, counts.excluded_open) == (2, 1, 1, 1)
+        assert (counts.matched, counts.size, counts.excluded_audited, counts.excluded_open) == (
+            2,
+            1,
+            1,
+            1,
+        )
         assert counts.by_team == [("North Team", 1)]
         assert counts.by_stage == [("Assessment", 1)]
 
@@ -269,13 +309,24 @@ class TestFrameCounts:
         with session_scope(app) as s:
             counts = frame_counts({}, session=s, as_of=AS_OF, now=NOW)
         assert counts.size == 6
-        assert dict(counts.by_team) == {"East Team": 1, "North Team": 2, "South Team": 2, "No team recorded": 1}
-        assert dict(counts.by_stage) == {"Contact": 1, "Assessment": 2,
-                                         "Child in need": 1, "Child protection plan": 2}  # fmt: skip
+        assert dict(counts.by_team) == {
+            "East Team": 1,
+            "North Team": 2,
+            "South Team": 2,
+            "No team recorded": 1,
+        }
+        assert dict(counts.by_stage) == {
+            "Contact": 1,
+            "Assessment": 2,
+            "Child in need": 1,
+            "Child protection plan": 2,
+        }
 
     def test_annex_a_only_data_say_factors_are_not_applied(self, app):
         with session_scope(app) as s:
-            add_child(s, "A1", [referral(date(2025, 5, 1), source="6"), assessment(date(2025, 5, 2))])
+            add_child(
+                s, "A1", [referral(date(2025, 5, 1), source="6"), assessment(date(2025, 5, 2))]
+            )
         rebuild_summaries(engine=engine(app), as_of=AS_OF)
         with session_scope(app) as s:
             counts = frame_counts(parse_rules({"factors": "3A"}), session=s, as_of=AS_OF, now=NOW)
@@ -292,8 +343,16 @@ class TestDrawSample:
     def test_same_seed_same_sample_and_a_changed_frame_changes_the_hash(self, app, cohort):
         def sample(**kw):
             with session_scope(app) as s:
-                return draw_sample({}, session=s, as_of=AS_OF, now=NOW, n=3, seed=48213,
-                                   exclusions=Exclusions(0, False), **kw).result  # fmt: skip
+                return draw_sample(
+                    {},
+                    session=s,
+                    as_of=AS_OF,
+                    now=NOW,
+                    n=3,
+                    seed=48213,
+                    exclusions=Exclusions(0, False),
+                    **kw,
+                ).result
 
         first, again = sample(), sample()
         assert first.sample == again.sample and first.frame_hash == again.frame_hash
@@ -305,22 +364,59 @@ class TestDrawSample:
 
     def test_stratified_by_team_takes_one_from_each(self, app, cohort):
         with session_scope(app) as s:
-            drawn = draw_sample({}, session=s, as_of=AS_OF, now=NOW, n=4, seed=1, method="stratified",
-                                by="team", exclusions=Exclusions(0, False), reserves=1)  # fmt: skip
-        assert drawn.result.allocated == {"East Team": 1, "No team recorded": 1, "North Team": 1, "South Team": 1}
-        assert "stratified by team in proportion, from 6 children in the case data" in drawn.description
+            drawn = draw_sample(
+                {},
+                session=s,
+                as_of=AS_OF,
+                now=NOW,
+                n=4,
+                seed=1,
+                method="stratified",
+                by="team",
+                exclusions=Exclusions(0, False),
+                reserves=1,
+            )
+        assert drawn.result.allocated == {
+            "East Team": 1,
+            "No team recorded": 1,
+            "North Team": 1,
+            "South Team": 1,
+        }
+        assert (
+            "stratified by team in proportion, from 6 children in the case data"
+            in drawn.description
+        )
 
     def test_purposive_by_referral_count(self, app, cohort):
         with session_scope(app) as s:
-            drawn = draw_sample({}, session=s, as_of=AS_OF, now=NOW, n=2, seed=0, method="purposive",
-                                marker="referral_count", exclusions=Exclusions(0, False))  # fmt: skip
+            drawn = draw_sample(
+                {},
+                session=s,
+                as_of=AS_OF,
+                now=NOW,
+                n=2,
+                seed=0,
+                method="purposive",
+                marker="referral_count",
+                exclusions=Exclusions(0, False),
+            )
         assert drawn.result.sample == ("C4", "C5")  # the two with two referrals
-        assert drawn.description.startswith("2 children with the highest number of referrals chosen")
+        assert drawn.description.startswith(
+            "2 children with the highest number of referrals chosen"
+        )
 
     def test_exclusions_are_described(self, app, cohort):
         put_in_audit(app, cohort["C1"], created=datetime(2025, 3, 1, tzinfo=UTC), status="closed")
         with session_scope(app) as s:
-            drawn = draw_sample(parse_rules({"source": "6"}), session=s, as_of=AS_OF, now=NOW, n=1, seed=5, reserves=0)
+            drawn = draw_sample(
+                parse_rules({"source": "6"}),
+                session=s,
+                as_of=AS_OF,
+                now=NOW,
+                n=1,
+                seed=5,
+                reserves=0,
+            )
         assert drawn.description == (
             "All 1 child taken from 1 child referred by police, after excluding 1 child audited in "
             "the last 12 months and children already in an open audit (there were none); seed 5."

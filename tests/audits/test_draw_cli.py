@@ -40,9 +40,14 @@ class TestDrawSample:
         assert out["child_ids"] == ["C4", "C5"]
 
     def test_plain_output_says_how_it_was_drawn(self, runner, cohort):
-        result = runner.invoke(args=["draw-sample", "--rule", "factors=3A,3B,3C", "--n", "1", "--seed", "5"])
+        result = runner.invoke(
+            args=["draw-sample", "--rule", "factors=3A,3B,3C", "--n", "1", "--seed", "5"]
+        )
         assert result.exit_code == 0
-        assert "All 1 child taken from 1 child whose assessment identified domestic abuse" in result.output
+        assert (
+            "All 1 child taken from 1 child whose assessment identified domestic abuse"
+            in result.output
+        )
         assert "Children: C1" in result.output
 
     @pytest.mark.parametrize(

@@ -25,9 +25,16 @@ def manager(make_user, auth):
 
 
 def create(auth, **extra):
-    data = {"title": "Domestic abuse dip", "theme": "domestic_abuse", "template": "domestic-abuse-toxic-trio@1",
-            "period_start": "2025-01-01", "period_end": "2025-10-31", "due_date": "2026-01-31",
-            "action": "create", **extra}  # fmt: skip
+    data = {
+        "title": "Domestic abuse dip",
+        "theme": "domestic_abuse",
+        "template": "domestic-abuse-toxic-trio@1",
+        "period_start": "2025-01-01",
+        "period_end": "2025-10-31",
+        "due_date": "2026-01-31",
+        "action": "create",
+        **extra,
+    }
     return auth.post("/audits/new", data)
 
 
@@ -38,7 +45,11 @@ def audit_id(app) -> int:
 
 def cases(app, audit: int) -> list[AuditCase]:
     with session_scope(app) as s:
-        return list(s.exec(select(AuditCase).where(AuditCase.audit_id == audit).order_by(AuditCase.position)))
+        return list(
+            s.exec(
+                select(AuditCase).where(AuditCase.audit_id == audit).order_by(AuditCase.position)
+            )
+        )
 
 
 def text_of(html: str) -> str:
@@ -66,13 +77,17 @@ class TestCreate:
         partial = manager.client.get(url, headers={"HX-Request": "true"})
         assert partial.text.lstrip().startswith('<div id="audits-frame"')
         assert 'id="audits-frame-size">2<' in partial.text
-        assert "South Team" in text_of(partial.text) and "Child protection plan" in text_of(partial.text)
+        assert "South Team" in text_of(partial.text) and "Child protection plan" in text_of(
+            partial.text
+        )
         full = manager.client.get(url)
         assert "<html" in full.text and 'id="audits-frame-size">2<' in full.text
         assert "HX-Request" in partial.headers["Vary"]
 
     def test_count_button_works_without_javascript(self, app, cohort, manager):
-        page = manager.post("/audits/new", {"action": "count", "rule_source": "6", "theme": "general"})
+        page = manager.post(
+            "/audits/new", {"action": "count", "rule_source": "6", "theme": "general"}
+        )
         assert page.status_code == 200 and 'id="audits-frame-size">2<' in page.text
         with session_scope(app) as s:
             assert s.exec(select(Audit)).first() is None
@@ -91,7 +106,9 @@ class TestCreate:
         assert 'id="audits-frame-size">1<' in page.text  # not an empty frame
 
     def test_create_stores_template_and_rules(self, app, cohort, manager):
-        response = create(manager, rule_factors=["3A", "3B"], rule_event="referral", rule_from="2025-04-01")
+        response = create(
+            manager, rule_factors=["3A", "3B"], rule_event="referral", rule_from="2025-04-01"
+        )
         assert response.status_code == 303
         with session_scope(app) as s:
             audit = s.exec(select(Audit)).one()
@@ -111,8 +128,15 @@ class TestDraw:
     def draw(self, app, auth, **extra):
         create(auth)
         audit = audit_id(app)
-        data = {"method": "random", "n": "2", "seed": "48213", "reserves": "2", "exclude_months": "12",
-                "exclude_open": "1", **extra}  # fmt: skip
+        data = {
+            "method": "random",
+            "n": "2",
+            "seed": "48213",
+            "reserves": "2",
+            "exclude_months": "12",
+            "exclude_open": "1",
+            **extra,
+        }
         return audit, auth.post(f"/audits/{audit}/draw", data)
 
     def test_draw_records_everything_and_says_how_in_plain_words(self, app, cohort, manager):
@@ -133,13 +157,19 @@ class TestDraw:
         audit, _ = self.draw(app, manager)
         with session_scope(app) as s:
             first = s.exec(select(SampleDraw)).one()
-        manager.post(f"/audits/{audit}/draw", {"method": "stratified", "by": "team", "n": "4", "seed": "7"})
+        manager.post(
+            f"/audits/{audit}/draw", {"method": "stratified", "by": "team", "n": "4", "seed": "7"}
+        )
         with session_scope(app) as s:
             draws = s.exec(select(SampleDraw).order_by(SampleDraw.id)).all()
         assert len(draws) == 2
         old = draws[0]
         assert (old.child_refs, old.seed, old.frame_hash, old.description) == (
-            first.child_refs, first.seed, first.frame_hash, first.description)
+            first.child_refs,
+            first.seed,
+            first.frame_hash,
+            first.description,
+        )
         assert draws[1].method == "stratified" and draws[1].stratify_by == "team"
         assert len([c for c in cases(app, audit) if not c.reserve]) == 4
 
@@ -150,12 +180,16 @@ class TestDraw:
             case.status = "in_progress"
             s.add(case)
             s.commit()
-        response = manager.post(f"/audits/{audit}/draw", {"method": "random", "n": "3", "seed": "1"})
+        response = manager.post(
+            f"/audits/{audit}/draw", {"method": "random", "n": "3", "seed": "1"}
+        )
         assert response.status_code == 400 and "cannot be redrawn" in response.text
 
     def test_calculator_shows_its_working_and_fills_the_size(self, app, cohort, manager):
         create(manager)
-        page = manager.client.get(f"/audits/{audit_id(app)}?calculate=1&p=0.5&margin=5&confidence=95")
+        page = manager.client.get(
+            f"/audits/{audit_id(app)}?calculate=1&p=0.5&margin=5&confidence=95"
+        )
         assert "n0 = z² × p × (1 − p) ÷ e²" in page.text
         assert 'id="n" name="n" type="text" inputmode="numeric" value="6"' in page.text
 
@@ -167,12 +201,18 @@ class TestDraw:
     def test_replacing_a_case_uses_the_next_reserve_and_records_why(self, app, cohort, manager):
         audit, _ = self.draw(app, manager)
         first, second, reserve1, reserve2 = cases(app, audit)
-        response = manager.post(f"/audits/{audit}/cases/{second.id}/replace", {"reason": "Moved out of area"})
+        response = manager.post(
+            f"/audits/{audit}/cases/{second.id}/replace", {"reason": "Moved out of area"}
+        )
         assert response.status_code == 303
         rows = {c.id: c for c in cases(app, audit)}
-        assert rows[second.id].replaced and rows[second.id].replacement_reason == "Moved out of area"
+        assert (
+            rows[second.id].replaced and rows[second.id].replacement_reason == "Moved out of area"
+        )
         assert not rows[reserve1.id].reserve and rows[reserve2.id].reserve
-        manager.post(f"/audits/{audit}/cases/{first.id}/replace", {"reason": "Sibling already audited"})
+        manager.post(
+            f"/audits/{audit}/cases/{first.id}/replace", {"reason": "Sibling already audited"}
+        )
         rows = {c.id: c for c in cases(app, audit)}
         assert not rows[reserve2.id].reserve
         none_left = manager.post(f"/audits/{audit}/cases/{reserve1.id}/replace", {"reason": "x"})
@@ -180,7 +220,9 @@ class TestDraw:
 
     def test_replacing_needs_a_reason(self, app, cohort, manager):
         audit, _ = self.draw(app, manager)
-        response = manager.post(f"/audits/{audit}/cases/{cases(app, audit)[0].id}/replace", {"reason": " "})
+        response = manager.post(
+            f"/audits/{audit}/cases/{cases(app, audit)[0].id}/replace", {"reason": " "}
+        )
         assert response.status_code == 400 and "Give the reason" in response.text
 
 
@@ -196,8 +238,10 @@ class TestAssignment:
     def setup_audit(self, app, manager, n="6"):
         create(manager)
         audit = audit_id(app)
-        manager.post(f"/audits/{audit}/draw", {"method": "random", "n": n, "seed": "3", "reserves": "0",
-                                                "exclude_months": "0"})  # fmt: skip
+        manager.post(
+            f"/audits/{audit}/draw",
+            {"method": "random", "n": n, "seed": "3", "reserves": "0", "exclude_months": "0"},
+        )
         return audit
 
     def c1_case(self, app, cohort, audit) -> AuditCase:
@@ -207,19 +251,25 @@ class TestAssignment:
         people = child_worker_users(app, make_user)
         audit = self.setup_audit(app, manager)
         case = self.c1_case(app, cohort, audit)
-        response = manager.post(f"/audits/{audit}/assign", {f"auditor-{case.id}": people["worker.a"].id})
+        response = manager.post(
+            f"/audits/{audit}/assign", {f"auditor-{case.id}": people["worker.a"].id}
+        )
         assert response.status_code == 400
         assert "worker.a is this child&#39;s allocated worker" in response.text
         assert self.c1_case(app, cohort, audit).auditor_id is None
         page = manager.client.get(f"/audits/{audit}")
-        assert re.search(r'disabled>worker\.a \(allocated worker\)', page.text)  # not offered either
+        assert re.search(
+            r"disabled>worker\.a \(allocated worker\)", page.text
+        )  # not offered either
 
     def test_same_team_is_allowed_with_a_warning(self, app, cohort, manager, make_user):
         people = child_worker_users(app, make_user)
         audit = self.setup_audit(app, manager)
         case = self.c1_case(app, cohort, audit)
-        response = manager.post(f"/audits/{audit}/assign", {f"auditor-{case.id}": people["north.tm"].id,
-                                                            f"due-{case.id}": "2026-01-15"})  # fmt: skip
+        response = manager.post(
+            f"/audits/{audit}/assign",
+            {f"auditor-{case.id}": people["north.tm"].id, f"due-{case.id}": "2026-01-15"},
+        )
         assert response.status_code == 303
         page = manager.client.get(response.headers["Location"])
         assert "north.tm is in the child&#39;s team (North Team)" in page.text
@@ -237,13 +287,17 @@ class TestAssignment:
         assert self.c1_case(app, cohort, audit).auditor_id is None
 
     @pytest.mark.parametrize("seed", range(5))
-    def test_round_robin_never_picks_the_childs_worker_and_balances_load(self, app, cohort, make_user, seed):
+    def test_round_robin_never_picks_the_childs_worker_and_balances_load(
+        self, app, cohort, make_user, seed
+    ):
         people = child_worker_users(app, make_user)
         with session_scope(app) as s:
             audit = Audit(title="t", theme="general", template_key="core-front-door")
             s.add(audit)
             s.flush()
-            for position, child in enumerate(sorted(cohort.values(), key=lambda c: (c * 7 + seed) % 6), 1):
+            for position, child in enumerate(
+                sorted(cohort.values(), key=lambda c: (c * 7 + seed) % 6), 1
+            ):
                 s.add(AuditCase(audit_id=audit.id, child_id=child, position=position))
             s.commit()
             chosen = [people["worker.a"], people["north.tm"], people["far.away"]]
@@ -255,8 +309,10 @@ class TestAssignment:
         loads = sorted(list(by_child.values()).count(p.id) for p in chosen)
         assert loads == [2, 2, 2]
         # C1 and C3 are North Team children: a North Team auditor may take them, with a warning
-        assert all(n[:4] in ("C1: ", "C3: ") and n.endswith("in the child's team (North Team)")
-                             for n in notes)  # fmt: skip
+        assert all(
+            n[:4] in ("C1: ", "C3: ") and n.endswith("in the child's team (North Team)")
+            for n in notes
+        )
 
     def test_assign_case_refuses_the_worker_by_name_ignoring_case(self, app, cohort, make_user):
         make_user("wa", "auditor", worker_name="  worker a ")
@@ -273,13 +329,20 @@ class TestAssignment:
 
 
 class TestLists:
-    def test_auditor_sees_my_audits_with_status_and_overdue(self, app, cohort, manager, make_user, client):
+    def test_auditor_sees_my_audits_with_status_and_overdue(
+        self, app, cohort, manager, make_user, client
+    ):
         people = child_worker_users(app, make_user)
         audit = TestAssignment().setup_audit(app, manager, n="2")
         first, second = cases(app, audit)
-        manager.post(f"/audits/{audit}/assign", {f"auditor-{first.id}": people["far.away"].id,
-                                                 f"due-{first.id}": "2020-01-01",
-                                                 f"auditor-{second.id}": people["far.away"].id})  # fmt: skip
+        manager.post(
+            f"/audits/{audit}/assign",
+            {
+                f"auditor-{first.id}": people["far.away"].id,
+                f"due-{first.id}": "2020-01-01",
+                f"auditor-{second.id}": people["far.away"].id,
+            },
+        )
         with session_scope(app) as s:
             row = s.get(AuditCase, second.id)
             row.status = "submitted"
@@ -296,7 +359,9 @@ class TestLists:
         assert client.get(f"/audits/{audit}").status_code == 200
         assert client.get("/audits/new").status_code == 403
 
-    def test_auditor_gets_404_for_an_audit_not_theirs(self, app, cohort, manager, make_user, client):
+    def test_auditor_gets_404_for_an_audit_not_theirs(
+        self, app, cohort, manager, make_user, client
+    ):
         make_user("other", "auditor")
         audit = TestAssignment().setup_audit(app, manager, n="2")
         manager.client.post("/auth/logout", data={"csrf_token": manager.token})
@@ -311,8 +376,13 @@ class TestLists:
         people = child_worker_users(app, make_user)
         audit = TestAssignment().setup_audit(app, manager, n="2")
         first, second = cases(app, audit)
-        manager.post(f"/audits/{audit}/assign", {f"auditor-{first.id}": people["far.away"].id,
-                                                 f"auditor-{second.id}": people["north.tm"].id})  # fmt: skip
+        manager.post(
+            f"/audits/{audit}/assign",
+            {
+                f"auditor-{first.id}": people["far.away"].id,
+                f"auditor-{second.id}": people["north.tm"].id,
+            },
+        )
         with session_scope(app) as s:
             row = s.get(AuditCase, first.id)
             row.status = "finalised"
