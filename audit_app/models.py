@@ -219,15 +219,18 @@ class JourneySummary(SQLModel, table=True):
     referral_count: int = 0
     first_referral: date | None = Field(default=None, index=True)
     latest_referral: date | None = Field(default=None, index=True)
-    latest_source: str | None = Field(default=None, max_length=16)
+    latest_source: str | None = Field(default=None, max_length=16, index=True)
     team: str | None = Field(default=None, max_length=200, index=True)
-    worker: str | None = Field(default=None, max_length=200)
+    worker: str | None = Field(default=None, max_length=200, index=True)
     rereferred: bool = False
     repeat_cp: bool = False
     history_incomplete: bool = False
     anomaly_count: int = 0
     anomalies: str = Field(default="", max_length=500)  # comma-separated anomaly codes
     breach_count: int = 0
+    # The first day an assessment still open in the data is past its 45 working days
+    # (so "overdue at a date" is one indexed comparison); also in ``data``.
+    assessment_overdue_from: date | None = Field(default=None, index=True)
     factors: str = Field(default="", max_length=500)  # comma-separated CIN census codes
     cp_categories: str = Field(default="", max_length=200)
     outcomes: str = Field(default="", max_length=200)  # comma-separated: nfa, early_help, cin, s47, cp_plan, lac

@@ -42,7 +42,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: Part of every hash: bump it when what a summary holds changes, so all are rebuilt.
-SUMMARY_VERSION = "1"
+SUMMARY_VERSION = "2"
 #: Timeliness rules whose open intervals make an assessment "overdue" at a date.
 ASSESSMENT_RULES = ("referral_to_assessment", "assessment_duration")
 #: Children per write (one transaction each) and per piece of work for a worker process.
@@ -101,7 +101,7 @@ def _joined(values: Iterable[str], limit: int) -> str:
     return text
 
 
-def _assessment_overdue_from(summary: Summary, holidays: frozenset[date]) -> str | None:
+def _assessment_overdue_from(summary: Summary, holidays: frozenset[date]) -> date | None:
     """The first date at which an assessment still open in the data is past its timescale.
 
     "Within N working days" is ``working_days_between(start, day) <= N``, so work is
@@ -112,7 +112,7 @@ def _assessment_overdue_from(summary: Summary, holidays: frozenset[date]) -> str
         for t in summary.timeliness
         if t.rule in ASSESSMENT_RULES and t.status == "open" and t.unit == "working_days"
     ]
-    return min(days).isoformat() if days else None
+    return min(days) if days else None
 
 
 def summarise_events(
@@ -135,7 +135,8 @@ def summary_row(
     """The ``journeysummary`` row for one child."""
     data = summary.to_dict()
     data["history_start"] = history and history.isoformat()
-    data["assessment_overdue_from"] = _assessment_overdue_from(summary, holidays)
+    overdue_from = _assessment_overdue_from(summary, holidays)
+    data["assessment_overdue_from"] = overdue_from and overdue_from.isoformat()
     data["open_checks"] = [
         {
             "rule": t.rule,
@@ -165,6 +166,7 @@ def summary_row(
         "anomaly_count": summary.anomaly_count,
         "anomalies": _joined(summary.anomaly_codes, 500),
         "breach_count": summary.breach_count,
+        "assessment_overdue_from": overdue_from,
         "factors": _joined(summary.factors, 500),
         "cp_categories": _joined(summary.cp_categories, 200),
         "outcomes": _joined(summary.outcomes, 200),

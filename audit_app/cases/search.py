@@ -15,6 +15,7 @@ from sqlmodel import Session
 from journeys import ANOMALY_CODES, STAGE_LABELS, STAGES, working_days_between
 
 from ..access import assigned_children
+from ..imports.normalise import CATEGORY, SOURCE
 from ..models import Child, JourneySummary
 from ..summaries import ASSESSMENT_RULES, holidays_between
 from .labels import anomaly_label, category_label, source_label
@@ -142,26 +143,28 @@ def _choices(session: Session, column, where=None) -> list[str]:
     return [v for v in session.execute(query).scalars() if v]
 
 
-def filter_choices(session: Session, team: str = "") -> dict[str, list[tuple[str, str]]]:
-    """The options of each select filter: (value, label) pairs."""
-    sources = _choices(session, S.latest_source)
-    categories = sorted(
-        {c for text in _choices(session, S.cp_categories) for c in text.split(",") if c}
-    )
+def filter_choices(session: Session) -> dict[str, list[tuple[str, str]]]:
+    """The options of each select filter: (value, label) pairs.
+
+    Sources and CP categories are the coded values the importer stores; teams and
+    workers are those the summaries name (read from their indexes).
+    """
     return {
         "stage": [(s, STAGE_LABELS[s]) for s in STAGES],
         "team": [(t, t) for t in _choices(session, S.team)],
-        "worker": [(w, w) for w in _choices(session, S.worker, S.team == team if team else None)],
+        "worker": [(w, w) for w in _choices(session, S.worker)],
         "age": [(k, label) for k, (label, _, _) in AGE_BANDS.items()],
-        "source": [(s, source_label(s)) for s in sources],
+        "source": [(code, source_label(code)) for code in SOURCE.labels],
         "rereferred": list(YES_NO.items()),
         "overdue": [("yes", "Yes")],
         "anomaly": [("any", "Any anomaly"), *((c, anomaly_label(c)) for c in ANOMALY_CODES)],
-        "category": [(c, category_label(c)) for c in categories],
+        "category": [(code, category_label(code)) for code in CATEGORY.labels],
     }
 
 
-def parse_filters(args, *, session: Session, today: date | None = None) -> CaseFilters:
+def parse_filters(
+    args, *, session: Session, today: date | None = None, choices: dict | None = None
+) -> CaseFilters:
     """The filters in ``args`` (a request's query string), checked; bad ones named in ``errors``."""
     filters = CaseFilters(as_of=today or date.today())
     raw = {k: (args.get(k) or "").strip()[:100] for k in FILTER_KEYS}
@@ -176,7 +179,7 @@ def parse_filters(args, *, session: Session, today: date | None = None) -> CaseF
     except ValueError:
         filters.errors["as_of"] = f"As at date '{raw['as_of']}' is not a date like 2025-03-31"
     filters.values["q"] = raw["q"][:64]
-    for key, options in filter_choices(session).items():
+    for key, options in (choices or filter_choices(session)).items():
         value = raw[key]
         if not value:
             continue
@@ -224,10 +227,6 @@ def _contains_code(column, code: str):
     return padded.like(f"%,{_like_escaped(code)},%", escape="\\")
 
 
-def _overdue_from():
-    return S.data["assessment_overdue_from"].as_string()
-
-
 def _age_clause(band: str, as_of: date):
     if band == "unborn":
         return or_(and_(Child.dob.is_(None), Child.expected_dob.is_not(None)), Child.dob > as_of)
@@ -256,7 +255,7 @@ def _where(filters: CaseFilters) -> list:
     if v.get("rereferred"):
         clauses.append(S.rereferred.is_(v["rereferred"] == "yes"))
     if v.get("overdue") == "yes":
-        clauses.append(_overdue_from() <= as_of.isoformat())
+        clauses.append(S.assessment_overdue_from <= as_of)
     if v.get("anomaly") == "any":
         clauses.append(S.anomaly_count > 0)
     elif v.get("anomaly"):
@@ -266,11 +265,9 @@ def _where(filters: CaseFilters) -> list:
     return clauses
 
 
-def _overdue_by(data: dict | None, as_of: date) -> int | None:
+def _overdue_by(overdue_from: date | None, data: dict | None, as_of: date) -> int | None:
     """Working days the most overdue open assessment is past its timescale at ``as_of``."""
-    if not data or not data.get("assessment_overdue_from"):
-        return None
-    if data["assessment_overdue_from"] > as_of.isoformat():
+    if overdue_from is None or overdue_from > as_of or not data:
         return None
     over = 0
     for check in data.get("open_checks", ()):
@@ -282,10 +279,15 @@ def _overdue_by(data: dict | None, as_of: date) -> int | None:
 
 
 def _filtered(query, filters: CaseFilters, user):
-    query = query.select_from(Child).outerjoin(S, S.child_id == Child.id)
+    """``query`` over the summaries (joined to their children) narrowed to ``filters``.
+
+    Driven from the summary table, so the newest-referral-first order reads its index.
+    Every child has a summary once its data are loaded (imports and seeding build them).
+    """
+    query = query.select_from(S).join(Child, Child.id == S.child_id)
     visible = assigned_children(user)
     if visible is not None:
-        query = query.where(Child.id.in_(visible))
+        query = query.where(S.child_id.in_(visible))
     return query.where(*_where(filters))
 
 
@@ -294,13 +296,20 @@ def search_cases(filters: CaseFilters, *, session: Session, user) -> CasePage:
     total = session.execute(_filtered(select(func.count()), filters, user)).scalar_one()
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(filters.page, pages)
-    rows = session.execute(
-        _filtered(select(Child.child_ref, Child.dob, Child.expected_dob, S), filters, user)
-        .order_by(S.latest_referral.desc().nulls_last(), Child.child_ref)
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-    ).all()
-    return CasePage([_row(r, filters.as_of) for r in rows], total, page, pages)
+    newest = S.latest_referral.desc()
+    if session.get_bind().dialect.name != "sqlite":  # SQLite already puts NULLs last
+        newest = newest.nulls_last()
+    ids = _filtered(select(S.child_id), filters, user).order_by(newest, S.child_id.desc())
+    ids = list(session.execute(ids.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).scalars())
+    rows = {
+        r[3].child_id: r
+        for r in session.execute(
+            select(Child.child_ref, Child.dob, Child.expected_dob, S)
+            .join(S, S.child_id == Child.id)
+            .where(S.child_id.in_(ids))
+        )
+    }
+    return CasePage([_row(rows[i], filters.as_of) for i in ids if i in rows], total, page, pages)
 
 
 def _row(r, as_of: date) -> CaseRow:
@@ -319,6 +328,6 @@ def _row(r, as_of: date) -> CaseRow:
         history_incomplete=bool(s and s.history_incomplete),
         anomalies=tuple(anomaly_label(c) for c in (s.anomalies.split(",") if s else ()) if c),
         breach_count=s.breach_count if s else 0,
-        overdue_by=_overdue_by(s.data, as_of) if s else None,
+        overdue_by=_overdue_by(s.assessment_overdue_from, s.data, as_of) if s else None,
         built=s is not None,
     )

@@ -45,7 +45,8 @@ def _helpers():
 @requires("view_cases")
 def case_list():
     session = get_session()
-    filters = parse_filters(request.args, session=session)
+    choices = filter_choices(session)
+    filters = parse_filters(request.args, session=session, choices=choices)
     result = search_cases(filters, session=session, user=g.user)
     log_access(
         None,
@@ -61,7 +62,7 @@ def case_list():
         status=status,
         filters=filters,
         result=result,
-        choices=filter_choices(session),
+        choices=choices,
         labels=FILTER_LABELS,
         assigned_only=assigned_children(g.user) is not None,
     )
