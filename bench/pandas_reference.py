@@ -235,8 +235,10 @@ def reference_indicators(
     out["cin_at_end"] = _count(open_rows["child_id"].nunique())
     out["cp_at_end"] = _count(open_at_end(of("cp_plan"))["child_id"].nunique())
     out["lac_at_end"] = _count(open_at_end(of("lac"))["child_id"].nunique())
-    allocated = open_rows.groupby("child_id")[["team", "worker"]].last()  # last non-null each
-    per_worker = allocated.dropna(subset=["worker"]).groupby(["worker", "team"]).size()
+    # each child's latest open event naming a worker, with that event's team
+    allocated = open_rows[open_rows["worker"].notna()].groupby("child_id").tail(1)
+    allocated = allocated.assign(team=allocated["team"].fillna("Not recorded"))
+    per_worker = allocated.groupby(["worker", "team"]).size()
     out["caseloads"] = _figure(
         round(per_worker.sum() / len(per_worker), 1) if len(per_worker) else None,
         int(per_worker.sum()),

@@ -700,11 +700,13 @@ def _at_end(p: _Period, out: dict[str, dict], open_assess: list[tuple], session:
     cp_open = [p for p in data.cp_plans if p[2] <= E and (p[3] is None or p[3] > E)]
     open_rows += [("cp_plan", p[1], p[2], p[6], p[7]) for p in cp_open]
     open_rows.sort(key=itemgetter(2))
-    allocation: dict[int, list] = {}
-    for _kind, child, _day, team, worker in open_rows:
-        slot = allocation.setdefault(child, [None, None])
-        slot[0] = team or slot[0]
-        slot[1] = worker or slot[1]
+    # child -> (team, worker): the latest open event that names a worker (its team with
+    # it); failing one, the latest that names a team.
+    allocation: dict[int, tuple] = {}
+    for _kind, child, _day, team, worker in open_rows:  # oldest first
+        known = allocation.get(child)
+        if known is None or worker or (team and not known[1]):
+            allocation[child] = (team, worker)
 
     def at_end(children: Iterable[int]) -> list[str] | None:
         if p.groups is None:
@@ -724,7 +726,7 @@ def _at_end(p: _Period, out: dict[str, dict], open_assess: list[tuple], session:
     out["caseloads"] = _caseloads(allocation, session)
 
 
-def _caseloads(allocation: dict[int, list], session: Session) -> dict[str, Any]:
+def _caseloads(allocation: dict[int, tuple], session: Session) -> dict[str, Any]:
     t = Team.__table__.c
     localities = dict(session.connection().execute(select(t.name, t.locality)).all())
     per_worker: Counter[tuple[str, str]] = Counter()

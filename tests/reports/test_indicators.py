@@ -294,6 +294,28 @@ class TestAtTheEnd:
         assert teams == {N: ("Northside", 5, 2, 2.5), S: ("Southside", 3, 2, 1.5)}
 
 
+class TestAllocation:
+    def test_a_child_counts_for_the_latest_worker_with_that_workers_team(self, app):
+        cohort = {
+            # an episode with W4 in the South team, then a plan with no worker recorded.
+            "AA": ((D(2015, 1, 1), None, "WBRI"), [
+                ("cin_episode", D(2025, 6, 1), None, {"team": S, "worker": "W4"}),
+                ("cp_plan", D(2025, 9, 1), None, {"team": N}),
+            ]),
+            # no worker anywhere: not allocated, grouped under the latest team named.
+            "AB": ((D(2015, 1, 1), None, "WBRI"), [
+                ("cin_episode", D(2025, 6, 1), None, {"team": S}),
+                ("cin_plan", D(2025, 7, 1), None, {"team": N}),
+            ]),
+        }  # fmt: skip
+        load(app, cohort)
+        with session_scope(app) as session:
+            found = compute_indicators(session=session, start=START, end=END, group_by="team")
+        assert found["caseloads"]["workers"] == [{"worker": "W4", "team": S, "children": 1}]
+        assert found["caseloads"]["unallocated"] == 1
+        assert {g: v["value"] for g, v in found["cin_at_end"]["groups"].items()} == {N: 1, S: 1}
+
+
 class TestShape:
     def test_every_indicator_has_value_n_and_label(self, indicators):
         for key, found in indicators.items():
