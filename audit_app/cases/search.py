@@ -215,6 +215,7 @@ class CasePage:
     total: int
     page: int
     pages: int
+    unbuilt: int = 0  # children with no summary yet (not listed until rebuilt)
 
 
 def _like_escaped(text: str) -> str:
@@ -309,7 +310,12 @@ def search_cases(filters: CaseFilters, *, session: Session, user) -> CasePage:
             .where(S.child_id.in_(ids))
         )
     }
-    return CasePage([_row(rows[i], filters.as_of) for i in ids if i in rows], total, page, pages)
+    unbuilt = 0
+    if assigned_children(user) is None:
+        children = session.execute(select(func.count()).select_from(Child)).scalar_one()
+        unbuilt = children - session.execute(select(func.count()).select_from(S)).scalar_one()
+    rows_ = [_row(rows[i], filters.as_of) for i in ids if i in rows]
+    return CasePage(rows_, total, page, pages, max(unbuilt, 0))
 
 
 def _row(r, as_of: date) -> CaseRow:

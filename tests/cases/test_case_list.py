@@ -3,9 +3,10 @@
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from audit_app.models import AccessLog
+from audit_app.models import AccessLog, Child, JourneySummary
+from audit_app.summaries import rebuild_summaries
 
 from .cohort import AS_OF, load_cohort
 from .helpers import assign, child, engine_of, load
@@ -158,3 +159,20 @@ def test_the_list_works_without_javascript(manager, client):
     page = client.get("/cases/").text
     form = page.split('id="case-filters"', 1)[0].rsplit("<form", 1)[1]
     assert 'method="get"' in form and 'action="/cases/"' in form
+
+
+def test_children_without_a_summary_are_counted_in_a_warning(manager, client, app):
+    with engine_of(app).begin() as conn:
+        conn.execute(
+            delete(JourneySummary).where(
+                JourneySummary.child_id.in_(
+                    select(Child.id).where(Child.child_ref.in_(["A1", "B2"]))
+                )
+            )
+        )
+    page = client.get(f"/cases/?as_of={AS_OF}").text
+    assert "2 children in the data have no journey summary yet" in page
+    assert refs(page) == {"C3", "D4", "E5", "X06"}
+    rebuild_summaries(engine=engine_of(app))
+    page = client.get(f"/cases/?as_of={AS_OF}").text
+    assert "no journey summary yet" not in page and refs(page) >= {"A1", "B2"}
