@@ -47,3 +47,24 @@ def test_a_rolled_back_import_exits_1(app, runner, tmp_path, monkeypatch):
     result = runner.invoke(args=["import", str(path)])
     assert result.exit_code == 1 and "failed" in result.output
     assert counts(app) == {"Child": 0, "Event": 0}
+
+
+def test_progress_is_printed_as_the_import_runs(app, runner, tmp_path, monkeypatch):
+    import audit_app.imports as imports
+
+    monkeypatch.setattr(imports, "PROGRESS_EVERY", 2)
+    path = referral_workbook(tmp_path / "a.xlsx", [referral(f"C{i}") for i in range(5)])
+    result = runner.invoke(args=["import", str(path)])
+    assert result.exit_code == 0, result.output
+    steps = [
+        "Reading the file",
+        "Read 2 rows",
+        "Read 4 rows",
+        "Checking the rows against the database",
+        "Compared 5 children with the database",
+        "Writing 5 events to the database",
+    ]
+    positions = [result.stderr.find(step) for step in steps]
+    assert -1 not in positions, result.stderr
+    assert positions == sorted(positions), "progress came out of order"
+    assert "Writing" not in result.stdout  # the report alone goes to stdout, for piping
