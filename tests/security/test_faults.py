@@ -16,8 +16,7 @@ from sqlmodel import SQLModel
 from audit_app.db import is_sqlite, session_scope
 from audit_app.imports import close_interrupted, run_import
 from audit_app.imports.csv_files import CHILD_COLUMNS, EVENT_COLUMNS
-from audit_app.models import Answer, Audit, AuditCase, Child, Event, ImportBatch, Team
-
+from audit_app.models import Answer, Audit, AuditCase, Child, ImportBatch, Team
 from tests.conftest import PASSWORD
 
 from .conftest import FRONTDOOR, cli_env
@@ -214,9 +213,7 @@ def test_twenty_people_saving_one_answer_lose_no_update(app, db_url):
     assert conflicts, "the saves never raced: the test proves nothing"
 
 
-def test_twenty_people_saving_through_the_web_server_get_no_error(
-    app, make_user, waitress_server
-):
+def test_twenty_people_saving_through_the_web_server_get_no_error(app, make_user, waitress_server):
     """Twenty sessions post the same form at once to a real WSGI server: no 500, none lost."""
     make_user("ada", "admin")
     with session_scope(app) as session:

@@ -159,12 +159,12 @@ def test_the_import_report_escapes_the_rejected_value(app, client, boss, planted
 SQL_PAYLOADS = [
     "' OR '1'='1",
     "'; DROP TABLE child; --",
-    "1 UNION SELECT password_hash FROM \"user\" --",
+    '1 UNION SELECT password_hash FROM "user" --',
     "%' OR 1=1 --",
     '") OR ("1"="1',
     "\\",
     "ZX2' --",
-    "1; UPDATE \"user\" SET active = false",
+    '1; UPDATE "user" SET active = false',
 ]
 
 

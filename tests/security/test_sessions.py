@@ -1,4 +1,4 @@
-"""Logins and sessions: fixation, open redirect, throttle, timeouts, logout everywhere, passwords."""
+"""Logins and sessions: fixation, open redirect, throttle, timeouts, logout, passwords."""
 
 from datetime import timedelta
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import Auth, csrf_token_from
+from tests.conftest import Auth
 
 from .helpers import post_routes
 
@@ -26,7 +26,9 @@ class TestCsrf:
     def test_every_post_route_refuses_a_missing_token(self, app, client, boss):
         for url in post_routes(app):
             response = client.post(url, data={"x": "1"})
-            assert _refused_for_csrf(response), f"POST {url} without a token: {response.status_code}"
+            assert _refused_for_csrf(response), (
+                f"POST {url} without a token: {response.status_code}"
+            )
 
     def test_every_post_route_refuses_a_wrong_token(self, app, client, boss):
         for url in post_routes(app):
@@ -193,7 +195,9 @@ class TestUploads:
     def test_the_uploaded_file_name_cannot_escape_the_upload_folder(self, app, client, boss):
         target = Path("/tmp/evil-upload-name-test.csv")
         target.unlink(missing_ok=True)
-        data = {"file": (io.BytesIO(b"child_id,kind\n"), "../../../../tmp/evil-upload-name-test.csv")}
+        data = {
+            "file": (io.BytesIO(b"child_id,kind\n"), "../../../../tmp/evil-upload-name-test.csv")
+        }
         response = boss.post("/imports/", data, content_type="multipart/form-data")
         assert response.status_code == 303
         from audit_app.imports.views import THREADS
