@@ -52,8 +52,10 @@ def _describe(runs: list[dict]) -> tuple[str, float, float]:
         if last["summaries"]
         else "journey summaries not rebuilt by the import (not hooked in yet)"
     )
+    cpu = median([r.get("cpu_seconds", 0.0) for r in runs])
     text = (
-        f"{seconds(secs)}; {last['rows_read']:,} rows ({last['rows_rejected']:,} rejected), "
+        f"{seconds(secs)} (CPU {seconds(cpu)}); {last['rows_read']:,} rows "
+        f"({last['rows_rejected']:,} rejected), "
         f"{rate:,.0f} rows/s; {mem_text}; loaded {last['children']:,} "
         f"children, {last['events']:,} events; {rebuilt}"
     )

@@ -238,8 +238,17 @@ def main() -> None:
     if job["job"] == "serve":
         _serve(job)
         return
+    import resource
+
+    def cpu() -> float:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        helpers = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + helpers.ru_utime + helpers.ru_stime
+
+    cpu_started = cpu()
     with TreeSampler() as tree:
         result = JOBS[job["job"]](job)
+    result["cpu_seconds"] = cpu() - cpu_started
     result["vm_hwm_kib"] = _vm_hwm_kib()
     result["tree_peak_kib"] = max(tree.peak, result["vm_hwm_kib"] or 0)
     result["helpers"] = tree.helpers
