@@ -7,6 +7,7 @@ already pseudonymised: children are keyed pseudonyms and age bands; auditors are
 
 import io
 import json
+import re
 import zipfile
 from copy import deepcopy
 from datetime import datetime
@@ -14,6 +15,8 @@ from typing import Any
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -398,7 +401,7 @@ def evidence_tables(doc: dict[str, Any]) -> list[dict[str, Any]]:
             ],
         }
     )
-    tables += _service_tables(indicators, s8b.get("trend") or [])
+    tables += _service_tables(indicators, s8b.get("trend") or [], s8b.get("flows"))
     tables.append(
         {
             "key": "checklist",
@@ -417,7 +420,19 @@ def _bands_of(indicators: dict[str, Any], key: str) -> list[dict[str, Any]]:
     return (indicators.get(key) or {}).get("bands") or []
 
 
-def _service_tables(indicators: dict[str, Any], trend: list[dict[str, Any]]) -> list[dict]:
+def _flows_table(flows: dict[str, Any]) -> dict[str, Any]:
+    labels = flows.get("labels") or {}
+    return {
+        "key": "cohort_flows",
+        "title": "Where the children referred in the period went",
+        "headers": ["From", "To", "Children"],
+        "rows": [[labels.get(s, s), labels.get(t, t), n] for s, t, n in flows.get("links") or []],
+    }
+
+
+def _service_tables(
+    indicators: dict[str, Any], trend: list[dict[str, Any]], flows: dict[str, Any] | None = None
+) -> list[dict]:
     """The duration bands and the quarterly trend of every single-number indicator."""
     durations = _bands_of(indicators, "assessment_duration_bands")
     from_start = (indicators.get("assessment_duration_bands") or {}).get("bands_from_start") or []
@@ -436,6 +451,7 @@ def _service_tables(indicators: dict[str, Any], trend: list[dict[str, Any]]) -> 
             "rows": [[b["band"], b["count"]] for b in _bands_of(indicators, "icpc_timing_bands")],
         },
     ]
+    tables.append(_flows_table(flows or {}))
     keys = [
         k
         for k, v in (trend[0]["indicators"].items() if trend else [])
@@ -476,18 +492,19 @@ HATCHES = ("", "//", "..", "xx", "--", "||", "\\\\", "++")
 COLOURS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 
 
-def _figure(width: float, height: float):
+def _figure(width: float, height: float, layout: str | None = "constrained"):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), dpi=150)
+    fig = Figure(figsize=(width, height), dpi=130, layout=layout)
     FigureCanvasAgg(fig)
     return fig
 
 
 def _png(fig) -> io.BytesIO:
     out = io.BytesIO()
-    fig.savefig(out, format="png", bbox_inches="tight", metadata={"Software": None})
+    # Constrained layout rather than bbox_inches="tight": the figure is drawn once, not twice.
+    fig.savefig(out, format="png", metadata={"Software": None})
     out.seek(0)
     return out
 
@@ -526,21 +543,27 @@ def matrix_chart_png(s5: dict[str, Any]) -> io.BytesIO:
     ax.axvline(0, color="black", linewidth=1.5)
     ax.axhline(1.5, color="black", linewidth=1.5)
     seen: dict[tuple[int, int], int] = {}
+    placed: dict[bool, tuple[list[float], list[float]]] = {False: ([], []), True: ([], [])}
     for p in s5["matrix"]["points"]:
         x = max(-CLIP, min(CLIP, 100 * (p["limit"] - p["working_days"]) / p["limit"]))
         row = len(grades) - 1 - grades.index(p["grade"])
         spot = (row, round(x / 4))
         slot = seen.get(spot, 0)
         seen[spot] = slot + 1
-        icpc = p["measure"] != "Assessment"
+        xs, ys = placed[p["measure"] != "Assessment"]
+        xs.append(x)
+        ys.append(row + spread(slot) * 0.12)
+    # One scatter per kind of point: one call per point is seconds on a large audit.
+    for icpc, (xs, ys) in placed.items():
         ax.scatter(
-            [x],
-            [row + spread(slot) * 0.12],
+            xs,
+            ys,
             marker="^" if icpc else "o",
             color=COLOURS[3] if icpc else COLOURS[0],
             edgecolor="black",
             s=30,
             zorder=3,
+            label="conference (15 days)" if icpc else "assessment (45 days)",
         )
     ax.set_yticks(range(len(grades)), labels[::-1], fontsize=8)
     ax.set_xlim(-CLIP - 5, CLIP + 5)
@@ -549,12 +572,6 @@ def matrix_chart_png(s5: dict[str, Any]) -> io.BytesIO:
     ax.set_title("Good but late" + " " * 40 + "Timely and good", fontsize=8, fontweight="bold")
     ax.set_xlabel(
         "Late and not good" + " " * 40 + "Timely but not good", fontsize=8, fontweight="bold"
-    )
-    ax.scatter(
-        [], [], marker="o", color=COLOURS[0], edgecolor="black", label="assessment (45 days)"
-    )
-    ax.scatter(
-        [], [], marker="^", color=COLOURS[3], edgecolor="black", label="conference (15 days)"
     )
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1, 0.5))
     return _png(fig)
@@ -585,22 +602,86 @@ def histogram_png(bands: list[tuple[str, int]], x_label: str, within: int | None
     return _png(fig)
 
 
+def sankey_png(flows: dict[str, Any]) -> io.BytesIO:
+    import numpy as np
+    from matplotlib.patches import Rectangle
+
+    from ..charts.sankey import NODE_W, SHORT, sankey_layout
+
+    width, height = 900, 420
+    layout = sankey_layout([tuple(link) for link in flows["links"]], width=width, height=height)
+    fig = _figure(6.8, 3.2, layout=None)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, width)
+    ax.set_ylim(height, 0)
+    ax.axis("off")
+    labels = flows.get("labels") or {}
+    t = np.linspace(0, 1, 40)
+    ease = t * t * (3 - 2 * t)
+    for _s, _t, n, x0, y0, x1, y1, w in layout["bands"]:
+        xs = x0 + (x1 - x0) * t
+        ys = y0 + (y1 - y0) * ease
+        ax.fill_between(xs, ys - w / 2, ys + w / 2, color="#5694ca", alpha=0.45, linewidth=0)
+        if w >= 12:
+            ax.text(
+                (x0 + x1) / 2,
+                (y0 + y1) / 2,
+                f"{n:,}",
+                ha="center",
+                va="center",
+                fontsize=6,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6, "alpha": 0.85},
+            )
+    for k, (x, y, h, size) in layout["nodes"].items():
+        ax.add_patch(Rectangle((x, y), NODE_W, h, color="#0b0c0c"))
+        ax.text(
+            x,
+            y - 5,
+            f"{SHORT.get(k, labels.get(k, k))} {size:,}",
+            fontsize=6,
+            va="bottom",
+            fontweight="bold",
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6, "alpha": 0.85},
+        )
+    return _png(fig)
+
+
 # -- Word --------------------------------------------------------------------------------
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _cell(text: Any, *, bold: bool = False):
+    # Built as XML directly: python-docx's cell access is quadratic in the rows, and a
+    # large authority's per-case table has hundreds of them.
+    tc, p, r, t = (OxmlElement(tag) for tag in ("w:tc", "w:p", "w:r", "w:t"))
+    if bold:
+        properties = OxmlElement("w:rPr")
+        properties.append(OxmlElement("w:b"))
+        r.append(properties)
+    t.text = _CONTROL.sub("", "" if text is None else str(text))
+    t.set(qn("xml:space"), "preserve")
+    r.append(t)
+    p.append(r)
+    tc.append(p)
+    return tc
 
 
 def _table(document, table: dict[str, Any]) -> None:
     document.add_paragraph(table["title"], style="Caption")
     rows = table["rows"] or [["No cases"] + [""] * (len(table["headers"]) - 1)]
-    t = document.add_table(rows=1 + len(rows), cols=len(table["headers"]))
+    t = document.add_table(rows=0, cols=len(table["headers"]))
     t.style = "Table Grid"
-    for i, header in enumerate(table["headers"]):
-        cell = t.rows[0].cells[i]
-        cell.text = str(header)
-        for run in cell.paragraphs[0].runs:
-            run.bold = True
-    for r, row in enumerate(rows, start=1):
-        for i, value in enumerate(row):
-            t.rows[r].cells[i].text = "" if value is None else str(value)
+    for i, row in enumerate([table["headers"], *rows]):
+        tr = OxmlElement("w:tr")
+        if i == 0:
+            header = OxmlElement("w:trPr")
+            header.append(OxmlElement("w:tblHeader"))
+            tr.append(header)
+        for value in row:
+            tr.append(_cell(value, bold=i == 0))
+        t._tbl.append(tr)
     document.add_paragraph()
 
 
@@ -712,6 +793,13 @@ def docx_bytes(doc: dict[str, Any]) -> bytes:
                     )
                     document.add_paragraph(f"Figure: {label.lower()}", style="Caption")
                     _table(document, tables[table])
+            flows = s8b.get("flows") or {}
+            if flows.get("links"):
+                document.add_picture(sankey_png(flows), width=Cm(16))
+                document.add_paragraph(
+                    "Figure: where the children referred in the period went", style="Caption"
+                )
+                _table(document, tables["cohort_flows"])
             if indicators:
                 document.add_paragraph(
                     "Assessment duration is measured from the referral to authorisation (Working "

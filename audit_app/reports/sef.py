@@ -12,6 +12,7 @@ from sqlmodel import select
 from ..access import log_access
 from ..charts.bars import bar_chart_svg
 from ..charts.histogram import histogram_svg
+from ..charts.sankey import sankey_svg
 from ..charts.scatter import SHORT_GRADES, quality_timeliness_svg
 from ..charts.trend import trend_svg
 from ..db import get_session
@@ -88,8 +89,11 @@ def _population(meta: dict) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def _generated(session) -> dict:
-    """The stored snapshot, or (before the first refresh) the last twelve months, live."""
+def _generated(session, *, service: bool = False) -> dict:
+    """The stored snapshot, or (before the first refresh) the last twelve months, live.
+
+    Pages leave the evidence base out until the first refresh; exports include it.
+    """
     found = snapshot(session=session)
     if found is not None:
         return found
@@ -100,6 +104,7 @@ def _generated(session) -> dict:
         secret=_secret(),
         population=_population(load_meta(session=session)),
         now=_now(),
+        service=service,
     )
 
 
@@ -108,8 +113,11 @@ def _charts(doc: dict) -> dict:
     charts = {
         "grades": bar_chart_svg(
             [
-                (SHORT_GRADES.get(r["grade"], r["label"]), r["count"],
-                 f"{r['count']} ({r['percent_text']})")
+                (
+                    SHORT_GRADES.get(r["grade"], r["label"]),
+                    r["count"],
+                    f"{r['count']} ({r['percent_text']})",
+                )
                 for r in s5["grades"]["rows"]
             ],
             title=f"Grade distribution of {s5['grades']['n']} audited cases",
@@ -144,6 +152,14 @@ def _charts(doc: dict) -> dict:
             table_id="sef-icpc-table",
             highlight_upto=next((i for i, b in enumerate(icpc) if b["band"].endswith("15")), None),
             prefix="icpc",
+        )
+    flows = (doc.get("section8b") or {}).get("flows") or {}
+    if flows.get("links"):
+        charts["sankey"] = sankey_svg(
+            [tuple(link) for link in flows["links"]],
+            labels=flows["labels"],
+            title=f"How the {flows['children']:,} children referred in the period moved on",
+            table_id="sef-flows-table",
         )
     trend = (doc.get("section8b") or {}).get("trend") or []
     if trend:
@@ -400,7 +416,7 @@ def sef_export(fmt):
     if fmt not in EXPORTS:
         abort(404)
     session = get_session()
-    doc = sef_document(_generated(session), session=session)
+    doc = sef_document(_generated(session, service=True), session=session)
     mimetype, build = EXPORTS[fmt]
     body = build(doc)
     log_access(None, "export_sef", f"{fmt}: {doc['scope_text']}"[:500], session=session)
@@ -413,7 +429,7 @@ def sef_export(fmt):
 @requires("edit_sef")
 def sef_table_csv(key):
     session = get_session()
-    doc = sef_document(_generated(session), session=session)
+    doc = sef_document(_generated(session, service=True), session=session)
     text = table_csv(doc, key)
     if text is None:
         abort(404)
@@ -610,4 +626,6 @@ def pseudonym_resolve():
             except Exception:  # noqa: BLE001 - a different URL shape: no link rather than an error
                 link = None
             break
-    return render("reports/sef_pseudonym.html", child=child, value=value.upper(), link=link, errors=[])
+    return render(
+        "reports/sef_pseudonym.html", child=child, value=value.upper(), link=link, errors=[]
+    )

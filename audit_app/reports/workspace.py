@@ -244,15 +244,55 @@ def _service(scope: Scope, *, session: Session, population: int | None) -> dict[
         trend = indicator_trend(session=session, end=scope.end, quarters=4)
     except Exception:  # noqa: BLE001 - a trend that cannot be drawn must not lose the SEF
         trend = None
+    flows = cohort_links(session=session, start=scope.start, end=scope.end)
     return json.loads(
-        json.dumps({"available": True, "indicators": indicators, "trend": trend}, default=str)
+        json.dumps(
+            {"available": True, "indicators": indicators, "trend": trend, "flows": flows},
+            default=str,
+        )
     )
 
 
+def cohort_links(*, session: Session, start: date, end: date) -> dict[str, Any]:
+    """Stage-to-stage flows of the children referred in the period, for the Sankey."""
+    from journeys import STAGE_LABELS, cohort_flows
+    from journeys import JourneySummary as DomainSummary
+
+    from ..models import JourneySummary
+
+    rows = session.exec(
+        select(JourneySummary.data).where(
+            JourneySummary.latest_referral >= start, JourneySummary.first_referral <= end
+        )
+    ).all()
+    summaries = [
+        DomainSummary(stages=tuple(d.get("stages") or ()), furthest_stage=d.get("furthest_stage"))
+        for d in rows
+        if d
+    ]
+    flows = cohort_flows(summaries, top=5)
+    return {
+        "children": flows.children,
+        "links": [[f.source, f.target, f.count] for f in flows.transitions],
+        "labels": dict(STAGE_LABELS),
+        "paths": [[p, n] for p, n in flows.paths],
+    }
+
+
 def generate(
-    scope: Scope, *, session: Session, secret: bytes, population: int | None = None, now: datetime
+    scope: Scope,
+    *,
+    session: Session,
+    secret: bytes,
+    population: int | None = None,
+    now: datetime,
+    service: bool = True,
 ) -> dict[str, Any]:
-    """Sections 5, 8(a) and 8(b) for ``scope``, computed now."""
+    """Sections 5, 8(a) and 8(b) for ``scope``, computed now.
+
+    ``service=False`` leaves out 8(b), the evidence base over the whole authority's
+    journeys (seconds on a large authority), for a page shown before the first refresh.
+    """
     data = scoped_cases(scope, session=session, secret=secret)
     audit_title = None
     if scope.audit_id is not None:
@@ -264,7 +304,14 @@ def generate(
         "generated_at": now.isoformat(),
         "section5": section5(scope, session=session, secret=secret, data=data),
         "section8a": section8a(scope, session=session, secret=secret, data=data),
-        "section8b": _service(scope, session=session, population=population),
+        "section8b": _service(scope, session=session, population=population)
+        if service
+        else {
+            "available": False,
+            "indicators": {},
+            "trend": None,
+            "note": "Refresh from data to compute the evidence base for the period.",
+        },
     }
 
 
