@@ -159,3 +159,24 @@ class TestCommandLine:
         backwards = runner.invoke(args=["export-sef", "--from", "2025-06-30", "--to", "2025-01-01",
                                         "--out", str(tmp_path / "sef.docx")])
         assert backwards.exit_code == 2 and "is before --from" in backwards.output
+
+
+class TestPictures:
+    def test_sankey_draws_forward_moves_sized_by_children(self):
+        from audit_app.charts.sankey import sankey_layout, sankey_svg
+
+        links = [("contact", "referral", 10), ("referral", "assessment", 6),
+                 ("referral", "nfa", 4), ("assessment", "referral", 2)]  # the last goes back
+        layout = sankey_layout(links, width=900, height=420)
+        assert {k: v[3] for k, v in layout["nodes"].items()} == {
+            "contact": 10, "referral": 10, "assessment": 6, "nfa": 4}
+        assert len(layout["bands"]) == 3
+        svg = str(sankey_svg(links, labels={}, title="Flows", table_id="t"))
+        assert "Referral 10</text>" in svg and "NFA 4</text>" in svg and 'aria-describedby="t"' in svg
+
+    def test_bars_label_every_bar_with_its_number(self):
+        from audit_app.charts.bars import bar_chart_svg
+
+        svg = str(bar_chart_svg([("Good", 3, "3 (38%)"), ("<i>", 1, "1")], title="Grades"))
+        assert ">3 (38%)</text>" in svg and "&lt;i&gt;" in svg and "<i>" not in svg
+        assert svg.count('fill="url(#bars-p') == 2  # each bar its own pattern, not colour alone

@@ -232,3 +232,20 @@ def test_exports_from_the_workspace_are_logged(app, qa, built):
     details = [r.detail for r in access(app, "export_sef")]
     assert len(details) == 4 and details[0].startswith("docx: 01 January 2025 to 30 June 2025")
     assert qa.client.get("/reports/sef/tables/nothing.csv").status_code == 404
+
+
+def test_charts_have_a_text_alternative_a_data_table_and_escaped_labels(app, qa, built):
+    with session_scope(app) as session:
+        from audit_app.models import Event
+
+        event = session.exec(select(Event).where(Event.team == "North")).first()
+        event.team = "<b>North</b>"
+        session.add(event)
+        session.commit()
+    qa.post("/reports/sef/refresh", PERIOD)
+    page = qa.client.get("/reports/sef").text
+    for table_id in ("sef-grades-table", "sef-matrix-table"):
+        assert f'aria-describedby="{table_id}"' in page and f'id="{table_id}"' in page
+    assert 'role="img" aria-label="Quality against timeliness' in page
+    assert ">Timely and good</text>" in page and ">Timely but not good</text>" in page
+    assert "<b>North</b>" not in page and "&lt;b&gt;North&lt;/b&gt;" in page
