@@ -84,16 +84,25 @@ class _Placed:
     x2: float | None  # None: a marker
     label: str
     alert: str
+    limit: float  # the right edge the text must stay inside
     track: int = 0
 
     @property
+    def text_width(self) -> float:
+        return len(self.label) * CHAR_W + (len(self.alert) * CHAR_W + 6 if self.alert else 0)
+
+    @property
+    def text_x(self) -> float:
+        """Where the label starts: above the mark, or pulled left to end inside the picture."""
+        return max(LEFT - 4.0, min(self.x1 - 4, self.limit - self.text_width))
+
+    @property
     def right(self) -> float:
-        text = len(self.label) * CHAR_W + (len(self.alert) * CHAR_W + 8 if self.alert else 0)
-        return max(self.x2 or self.x1, self.x1 + text) + 8
+        return max(self.x2 or self.x1, self.text_x + self.text_width) + 8
 
     @property
     def left(self) -> float:
-        return self.x1 - 7
+        return min(self.x1 - 7, self.text_x - 2)
 
 
 def _span(items: list[TimelineItem], as_of: date) -> tuple[date, date, bool]:
@@ -156,7 +165,8 @@ def timeline_svg(
         return LEFT + (day - first).days * scale
 
     placed = []
-    for item in sorted(items, key=lambda i: (i.start, i.kind, i.id)):
+    rank = {kind: i for i, kind in enumerate(SHORT)}  # the order a journey runs
+    for item in sorted(items, key=lambda i: (i.start, rank.get(i.kind, 99), i.id)):
         end = item.end or (as_of if item.open and on_axis else None)
         x1 = x(item.start)
         x2 = max(x(end), x1 + 4) if end is not None and end != item.start else None
@@ -164,7 +174,15 @@ def timeline_svg(
             x2 = width - RIGHT  # open past the end of the axis
         alert = _short_alert(item) if item.alerts else ""
         placed.append(
-            _Placed(item, LANE_OF.get(item.kind, 1), x1, x2, SHORT.get(item.kind, item.kind), alert)
+            _Placed(
+                item,
+                LANE_OF.get(item.kind, 1),
+                x1,
+                x2,
+                SHORT.get(item.kind, item.kind),
+                alert,
+                width - RIGHT,
+            )
         )
     tracks = _pack(placed)
     lane_h = [n * TRACK_H + 2 * LANE_PAD for n in tracks]
@@ -284,10 +302,10 @@ def _item(p: _Placed, y: float) -> list[str]:
     else:
         out.append(f'<circle cx="{p.x1:.1f}" cy="{y + 19:.1f}" r="5" class="fda-tl-dot"/>')
     out.append(
-        f'<text x="{p.x1 - 4:.1f}" y="{y + 10:.1f}" class="fda-tl-label">{escape(p.label)}</text>'
+        f'<text x="{p.text_x:.1f}" y="{y + 10:.1f}" class="fda-tl-label">{escape(p.label)}</text>'
     )
     if p.alert:
-        ax = p.x1 - 4 + len(p.label) * CHAR_W + 6
+        ax = p.text_x + len(p.label) * CHAR_W + 6
         out.append(
             f'<text x="{ax:.1f}" y="{y + 10:.1f}" class="fda-tl-alert-text">'
             f"{escape(p.alert)}</text>"
