@@ -89,7 +89,12 @@ class TestUpload:
         (batch,) = batches(app)
         assert batch["user_id"] is not None and batch["file_name"] == "refs.xlsx"
         assert len(batch["checksum"]) == 64
-        # The upload's temporary copy is gone (other tests may be uploading at the same time).
+        # The upload's temporary copy is gone once its thread ends (other tests may be
+        # uploading at the same time, so look only at this one).
+        from audit_app.imports.views import THREADS
+
+        for thread in list(THREADS.values()):
+            thread.join(timeout=60)
         uploads = Path(app.instance_path) / "imports-tmp"
         assert not [p for p in uploads.glob("*/refs.xlsx") if p.stat().st_mtime >= began]
         history = client.get("/imports/history").text
