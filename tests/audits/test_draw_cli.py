@@ -67,3 +67,25 @@ class TestDrawSample:
         assert result.exit_code == 2
         assert words in result.output
         assert "Traceback" not in result.output
+
+
+class TestExclusions:
+    def test_children_audited_recently_are_left_out_unless_asked(self, app, runner, cohort):
+        from datetime import UTC, datetime
+
+        from tests.audits.test_cohort import put_in_audit
+
+        put_in_audit(app, cohort["C1"], created=datetime.now(UTC), status="closed")
+        assert "C1" not in run_json(runner, "--seed", "1")["child_ids"]
+        assert run_json(runner, "--seed", "1")["frame_size"] == 5
+        kept = run_json(runner, "--seed", "1", "--exclude-audited-months", "0")
+        assert kept["frame_size"] == 6 and "C1" in kept["child_ids"]
+
+    def test_children_in_an_open_audit_are_left_out(self, app, runner, cohort):
+        from datetime import UTC, datetime
+
+        from tests.audits.test_cohort import put_in_audit
+
+        put_in_audit(app, cohort["C2"], created=datetime(2020, 1, 1, tzinfo=UTC))
+        assert run_json(runner, "--seed", "1")["frame_size"] == 5
+        assert run_json(runner, "--seed", "1", "--include-open-audits")["frame_size"] == 6
