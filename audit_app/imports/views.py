@@ -126,6 +126,9 @@ def create():
             recent=_recent(get_session(), 5),
             status=400,
         )
+    # The batch row is written on its own connection: end this request's transaction first,
+    # or on SQLite its write lock (POSTs begin IMMEDIATE) blocks that write until timeout.
+    get_session().commit()
     batch_id = start_upload(
         upload_file,
         file_format=request.form.get("format") or None,

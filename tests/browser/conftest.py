@@ -25,10 +25,24 @@ CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "test-output" / "screenshots"
 AXE = Path(__file__).with_name("assets") / "axe.min.js"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-ROLE_USERS = {"admin": "admin", "qa_lead": "qa.lead", "practice_manager": "pm", "auditor": "auditor",
-              "auditor2": "auditor2", "viewer": "viewer"}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+ROLE_USERS = {
+    "admin": "admin",
+    "qa_lead": "qa.lead",
+    "practice_manager": "pm",
+    "auditor": "auditor",
+    "auditor2": "auditor2",
+    "viewer": "viewer",
+}
 
 
 def pytest_collection_modifyitems(items):
@@ -54,8 +68,14 @@ def browser():
 def build_live_app(folder: Path, children: int = 150, seed: int = 3):
     from seed_cases.generator import generate
 
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{folder / 'live.sqlite3'}",
-                      "SECRET_KEY": "browser-tests", "SESSION_COOKIE_SECURE": False})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": f"sqlite:///{folder / 'live.sqlite3'}",
+            "SECRET_KEY": "browser-tests",
+            "SESSION_COOKIE_SECURE": False,
+        }
+    )
     engine = app.extensions["frontdoor_engine"]
     SQLModel.metadata.create_all(engine)
     authority = generate(children, seed)
@@ -63,8 +83,11 @@ def build_live_app(folder: Path, children: int = 150, seed: int = 3):
     load_cases(authority.iter_cases(), engine=engine)
     with session_scope(app) as session:
         for role, username in ROLE_USERS.items():
-            create_user(UserCreate(username=username, password=PASSWORD, roles=[role.rstrip("2")]),
-                        session=session, check_password=False)
+            create_user(
+                UserCreate(username=username, password=PASSWORD, roles=[role.rstrip("2")]),
+                session=session,
+                check_password=False,
+            )
     return app
 
 
@@ -100,10 +123,28 @@ class Shots:
             old.unlink()
         self.n = 0
 
-    def __call__(self, page, label: str) -> Path:
+    def __call__(
+        self, page, label: str, *, guide: str | None = None, clip_to: str | None = None
+    ) -> Path:
+        """Save the whole page; with ``guide``, also a viewport-sized picture for docs/guide.md.
+
+        The guide copy is written only when FRONTDOOR_GUIDE_SHOTS names a folder (for example
+        ``docs/images``); ``clip_to`` scrolls that element into view first.
+        """
         self.n += 1
         path = self.folder / f"{self.n:02d}-{label}.png"
         page.screenshot(path=str(path), full_page=True)
+        folder = os.environ.get("FRONTDOOR_GUIDE_SHOTS")
+        if guide and folder:
+            target = Path(folder) if Path(folder).is_absolute() else ROOT / folder
+            target.mkdir(parents=True, exist_ok=True)
+            if clip_to:
+                page.locator(clip_to).first.evaluate(
+                    "e => { e.scrollIntoView({block: 'start'}); window.scrollBy(0, -16); }"
+                )
+            else:
+                page.evaluate("window.scrollTo(0, 0)")
+            page.screenshot(path=str(target / f"{guide}.png"), full_page=False)
         return path
 
 
@@ -118,12 +159,23 @@ def new_page(browser):
     contexts = []
 
     def build(*, javascript: bool = True, bypass_csp: bool = False):
-        context = browser.new_context(java_script_enabled=javascript, bypass_csp=bypass_csp,
-                                      viewport={"width": 1280, "height": 900})
+        context = browser.new_context(
+            java_script_enabled=javascript,
+            bypass_csp=bypass_csp,
+            viewport={"width": 1280, "height": 900},
+        )
         contexts.append(context)
         page = context.new_page()
         page.console_errors = []
-        page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+        page.on(
+            "console",
+            lambda m: (
+                m.type == "error"
+                and page.console_errors.append(
+                    f"{m.text} [{m.location.get('url', '')}:{m.location.get('lineNumber', '')} on {page.url}]"
+                )
+            ),
+        )
         page.on("pageerror", lambda e: page.console_errors.append(str(e)))
         return page
 
@@ -144,6 +196,9 @@ def axe_violations(page, *, impacts=("serious", "critical")) -> list[str]:
     """Run axe-core on the page (its context must bypass CSP to inject it)."""
     page.add_script_tag(path=str(AXE))
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    return [f"{v['id']} ({v['impact']}): {v['help']} — {len(v['nodes'])} element(s): "
-            f"{v['nodes'][0]['target'] if v['nodes'] else ''}"
-            for v in result["violations"] if v["impact"] in impacts]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {len(v['nodes'])} element(s): "
+        f"{v['nodes'][0]['target'] if v['nodes'] else ''}"
+        for v in result["violations"]
+        if v["impact"] in impacts
+    ]
