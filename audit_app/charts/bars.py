@@ -1,4 +1,4 @@
-"""Horizontal bar chart (for example the grade distribution): one patterned bar per row, labelled."""
+"""Horizontal bar chart (for example the grade distribution): a patterned, labelled bar a row."""
 
 from markupsafe import Markup
 
@@ -25,13 +25,17 @@ def bar_chart_svg(
         y = top + i * (bar_h + gap)
         w = span * count / biggest
         out.append(
-            f'<text x="{left - 8}" y="{y + bar_h / 2 + 5}" text-anchor="end" fill="#0b0c0c">{esc(label)}</text>'
+            f'<text x="{left - 8}" y="{y + bar_h / 2 + 5}" text-anchor="end" fill="#0b0c0c">'
+            f"{esc(label)}</text>"
         )
         out.append(
-            f'<rect x="{left}" y="{y}" width="{max(w, 1):.1f}" height="{bar_h}" fill="{fill(prefix, i)}" stroke="#0b0c0c"/>'
+            f'<rect x="{left}" y="{y}" width="{max(w, 1):.1f}" height="{bar_h}"'
+            f' fill="{fill(prefix, i)}" '
+            'stroke="#0b0c0c"/>'
         )
         out.append(
-            f'<text x="{left + w + 8:.1f}" y="{y + bar_h / 2 + 5}" fill="#0b0c0c">{esc(text)}</text>'
+            f'<text x="{left + w + 8:.1f}" y="{y + bar_h / 2 + 5}" fill="#0b0c0c">'
+            f"{esc(text)}</text>"
         )
     out.append(f'<line x1="{left}" y1="{top - 4}" x2="{left}" y2="{height - 6}" stroke="#0b0c0c"/>')
     return finish(out)

@@ -34,23 +34,29 @@ def histogram_svg(
         x = left + i * slot + 4
         over = highlight_upto is not None and i > highlight_upto
         out.append(
-            f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{slot - 8:.1f}" height="{max(h, 0.5):.1f}"'
+            f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{slot - 8:.1f}"'
+            f' height="{max(h, 0.5):.1f}"'
             f' fill="{fill(prefix, 3 if over else 0)}" stroke="#0b0c0c"/>'
         )
         out.append(
-            f'<text x="{x + (slot - 8) / 2:.1f}" y="{top + plot_h - h - 5:.1f}" text-anchor="middle">{count}</text>'
+            f'<text x="{x + (slot - 8) / 2:.1f}" y="{top + plot_h - h - 5:.1f}" '
+            f'text-anchor="middle">{count}</text>'
         )
         out.append(
-            f'<text x="{x + (slot - 8) / 2:.1f}" y="{top + plot_h + 18:.1f}" text-anchor="middle" font-size="12">{esc(label)}</text>'
+            f'<text x="{x + (slot - 8) / 2:.1f}" y="{top + plot_h + 18:.1f}" text-anchor="middle" '
+            f'font-size="12">{esc(label)}</text>'
         )
     out.append(
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" stroke="#0b0c0c"/>'
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" '
+        'stroke="#0b0c0c"/>'
     )
     out.append(
-        f'<text x="{(width + left) / 2:.1f}" y="{height - 38}" text-anchor="middle">{esc(x_label)}</text>'
+        f'<text x="{(width + left) / 2:.1f}" y="{height - 38}" text-anchor="middle">'
+        f"{esc(x_label)}</text>"
     )
     if highlight_upto is not None:
         out.append(
-            f'<text x="{left}" y="{height - 12}" font-size="12">Plain bars: within the timescale. Hatched bars: over it.</text>'
+            f'<text x="{left}" y="{height - 12}" font-size="12">Plain bars: within the timescale. '
+            "Hatched bars: over it.</text>"
         )
     return finish(out)

@@ -1,4 +1,4 @@
-"""The cohort Sankey: children flowing contact → referral → assessment outcome → CIN / CP / looked after.
+"""The cohort Sankey: contact → referral → assessment outcome → CIN / CP / looked after.
 
 Stages are columns left to right; a band's width is the number of children, and every
 band and stage is labelled with its count in text, so nothing depends on colour.
@@ -83,7 +83,8 @@ def sankey_svg(
         out.append(
             f'<path d="M{x0:.1f},{y0:.1f} C{mid:.1f},{y0:.1f} {mid:.1f},{y1:.1f} {x1:.1f},{y1:.1f}"'
             f' fill="none" stroke="#5694ca" stroke-opacity="0.45" stroke-width="{max(w, 1):.1f}">'
-            f"<title>{esc(labels.get(s, s))} → {esc(labels.get(t, t))}: {n:,} children</title></path>"
+            f"<title>{esc(labels.get(s, s))} → {esc(labels.get(t, t))}: {n:,} "
+            "children</title></path>"
         )
         if w >= 12:
             out.append(

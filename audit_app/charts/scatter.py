@@ -30,7 +30,7 @@ def quality_timeliness_svg(
     width: int = 720,
     height: int = 460,
 ) -> Markup:
-    """``points`` carry ``grade``, ``working_days``, ``limit`` and ``measure``; ``grades`` best first."""
+    """``points`` have ``grade``, ``working_days``, ``limit``, ``measure``; grades best first."""
     left, right, top, bottom = 170, 20, 34, 92
     plot_w, plot_h = width - left - right, height - top - bottom
     band = plot_h / max(len(grades), 1)
@@ -42,7 +42,8 @@ def quality_timeliness_svg(
         ' fill="#e8f1f8"/>'
     )
     out.append(
-        f'<rect x="{left}" y="{good_y:.1f}" width="{plot_w / 2:.1f}" height="{plot_h - band * 2:.1f}"'
+        f'<rect x="{left}" y="{good_y:.1f}" width="{plot_w / 2:.1f}"'
+        f' height="{plot_h - band * 2:.1f}"'
         ' fill="#f3f2f1"/>'
     )
     for i, (value, label) in enumerate(grades):
@@ -65,7 +66,8 @@ def quality_timeliness_svg(
         ' stroke="#0b0c0c" stroke-width="2"/>'
     )
     out.append(
-        f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#0b0c0c"/>'
+        f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" '
+        'stroke="#0b0c0c"/>'
     )
     below = top + plot_h + 18
     for text, x, y, anchor in (
@@ -91,7 +93,9 @@ def quality_timeliness_svg(
         seen[spot] = slot + 1
         y = top + band * row + band / 2 + spread(slot) * (band / 8)
         icpc = p["measure"] != "Assessment"
-        shape = marker("triangle" if icpc else "circle", x, y, 6, PALETTE[3] if icpc else PALETTE[0])
+        shape = marker(
+            "triangle" if icpc else "circle", x, y, 6, PALETTE[3] if icpc else PALETTE[0]
+        )
         out.append(
             f"<g><title>{esc(p['pseudonym'])}: {esc(p['grade_label'])}, {esc(p['measure'].lower())}"
             f" in {p['working_days']} of {p['limit']} working days</title>{shape}</g>"

@@ -62,7 +62,8 @@ def svg_open(
 ) -> str:
     described = f' aria-describedby="{esc(table_id)}"' if table_id else ""
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="{css_class}" viewBox="0 0 {width} {height}"'
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="{css_class}" viewBox="0 0 {width} '
+        f'{height}"'
         f' width="100%" role="img" aria-label="{esc(title)}"{described}'
         f' font-family="Arial, sans-serif" font-size="14"><title>{esc(title)}</title>'
     )
@@ -76,7 +77,10 @@ def finish(parts: list[str]) -> Markup:
 def marker(shape: str, x: float, y: float, r: float, colour: str) -> str:
     style = f'fill="{colour}" stroke="#0b0c0c" stroke-width="1"'
     if shape == "square":
-        return f'<rect x="{x - r:.1f}" y="{y - r:.1f}" width="{2 * r:.1f}" height="{2 * r:.1f}" {style}/>'
+        return (
+            f'<rect x="{x - r:.1f}" y="{y - r:.1f}" width="{2 * r:.1f}" height="{2 * r:.1f}"'
+            f" {style}/>"
+        )
     if shape == "triangle":
         return (
             f'<path d="M{x:.1f},{y - r * 1.2:.1f} L{x + r * 1.1:.1f},{y + r * 0.8:.1f} '
@@ -84,7 +88,8 @@ def marker(shape: str, x: float, y: float, r: float, colour: str) -> str:
         )
     if shape == "diamond":
         return (
-            f'<path d="M{x:.1f},{y - r * 1.3:.1f} L{x + r * 1.3:.1f},{y:.1f} L{x:.1f},{y + r * 1.3:.1f} '
+            f'<path d="M{x:.1f},{y - r * 1.3:.1f} L{x + r * 1.3:.1f},{y:.1f} '
+            f"L{x:.1f},{y + r * 1.3:.1f} "
             f'L{x - r * 1.3:.1f},{y:.1f} Z" {style}/>'
         )
     return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" {style}/>'

@@ -31,18 +31,21 @@ def trend_svg(
 
     out = [svg_open(width, height, title, table_id=table_id)]
     out.append(
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#0b0c0c"/>'
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" '
+        'stroke="#0b0c0c"/>'
     )
     out.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#0b0c0c"/>')
     out.append(
-        f'<text x="{left - 6}" y="{y(high) + 5:.1f}" text-anchor="end" font-size="12">{high:g}</text>'
+        f'<text x="{left - 6}" y="{y(high) + 5:.1f}" text-anchor="end" font-size="12">'
+        f"{high:g}</text>"
     )
     out.append(
         f'<text x="{left - 6}" y="{y(low) + 5:.1f}" text-anchor="end" font-size="12">{low:g}</text>'
     )
     for i, label in enumerate(periods):
         out.append(
-            f'<text x="{left + i * step:.1f}" y="{top + plot_h + 20}" text-anchor="middle" font-size="12">{esc(label)}</text>'
+            f'<text x="{left + i * step:.1f}" y="{top + plot_h + 20}" text-anchor="middle" '
+            f'font-size="12">{esc(label)}</text>'
         )
     if y_label:
         out.append(f'<text x="{left + 6}" y="{top + 4}" font-size="12">{esc(y_label)}</text>')

@@ -61,12 +61,14 @@ CHECKLIST: tuple[tuple[str, str, str], ...] = (
     (
         "a",
         "Context",
-        "Demonstrate you know about the area, the needs of the communities, the rationale for what you are doing and what impact that is having.",
+        "Demonstrate you know about the area, the needs of the communities, the rationale for what "
+        "you are doing and what impact that is having.",
     ),
     (
         "b",
         "Outcome focused",
-        "The 'so what' question: how has what you have done, are doing or plan to do made a difference? Be outcome focused, and evidence impact.",
+        "The 'so what' question: how has what you have done, are doing or plan to do made a "
+        "difference? Be outcome focused, and evidence impact.",
     ),
     (
         "c",
@@ -81,7 +83,8 @@ CHECKLIST: tuple[tuple[str, str, str], ...] = (
     (
         "e",
         "Evidence equalities",
-        "Services are accessible for all children and families; you know the performance of vulnerable and other groups and have strategies to narrow any gap.",
+        "Services are accessible for all children and families; you know the performance of "
+        "vulnerable and other groups and have strategies to narrow any gap.",
     ),
     (
         "f",
@@ -91,44 +94,52 @@ CHECKLIST: tuple[tuple[str, str, str], ...] = (
     (
         "g",
         "Concise",
-        "Sufficient evidence and analysis for the reader to draw conclusions and identify areas for challenge or success.",
+        "Sufficient evidence and analysis for the reader to draw conclusions and identify areas "
+        "for challenge or success.",
     ),
     (
         "h",
         "Golden thread",
-        "A golden thread and synergy to other plans and strategies; reflects on previous self-evaluations.",
+        "A golden thread and synergy to other plans and strategies; reflects on previous "
+        "self-evaluations.",
     ),
     (
         "i",
         "Compliance to government policy and legislation",
-        "Including learning from serious case reviews, judicial reviews, child death panels and LADOs.",
+        "Including learning from serious case reviews, judicial reviews, child death panels and "
+        "LADOs.",
     ),
     (
         "j",
         "Use data wisely",
-        "Data clearly support statements about need, services and difference made; analysis drills down to client groups, timeframes and localities.",
+        "Data clearly support statements about need, services and difference made; analysis drills "
+        "down to client groups, timeframes and localities.",
     ),
     ("k", "Celebrate successes", "Include examples of where outcomes have been improved."),
     (
         "l",
         "Lived experience of children",
-        "The lived experiences of children, their views and wishes, and how they are engaged, are present.",
+        "The lived experiences of children, their views and wishes, and how they are engaged, are "
+        "present.",
     ),
     (
         "m",
         "Learning organisation",
-        "The right environment and culture for practice to flourish; learning from your own services and others; strong workforce development.",
+        "The right environment and culture for practice to flourish; learning from your own "
+        "services and others; strong workforce development.",
     ),
     ("n", "Financial information", "Current, historic and projected budgets."),
     (
         "o",
         "Workforce",
-        "Whether the workforce is the right size, skilled, supervised, supported and working collaboratively.",
+        "Whether the workforce is the right size, skilled, supervised, supported and working "
+        "collaboratively.",
     ),
     (
         "p",
         "Systematically woven into performance management",
-        "Self-evaluation, improvement planning and monitoring woven into everyday performance management.",
+        "Self-evaluation, improvement planning and monitoring woven into everyday performance "
+        "management.",
     ),
 )
 
@@ -725,7 +736,8 @@ def docx_bytes(doc: dict[str, Any]) -> bytes:
     document.add_paragraph(
         "Pseudonymised: children appear only as keyed pseudonyms and age bands. "
         "Every figure shows its n; 95% intervals are Wilson score intervals; groups with "
-        f"fewer than {doc['section5']['too_few']} cases are marked “too few to compare” and not ranked."
+        f"fewer than {doc['section5']['too_few']} cases are marked “too few to compare” and not "
+        "ranked."
     )
 
     narrative = doc["narrative"]

@@ -665,6 +665,8 @@ def flag_identifiers(
     spans: list[tuple[int, int]] = []
     for pattern in _DATE_PATTERNS:
         for m in re.finditer(pattern, text, flags=re.IGNORECASE):
+            if any(s <= m.start() < e for s, e in spans):
+                continue  # the year of a date already flagged
             add("date", m.group(0))
             spans.append(m.span())
     refs = {r.lower() for r in known_refs if r}

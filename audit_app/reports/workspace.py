@@ -172,7 +172,8 @@ def save_meta(values: dict[str, str], *, session: Session, user_id: int | None) 
         except ValueError:
             raise WorkspaceError(
                 "date_of_assessment",
-                f"Date of assessment must be a date like 2025-03-31, not '{clean['date_of_assessment']}'",
+                "Date of assessment must be a date like 2025-03-31, "
+                f"not '{clean['date_of_assessment']}'",
             ) from None
     if clean["population_under_18"] and not clean["population_under_18"].replace(",", "").isdigit():
         raise WorkspaceError(

@@ -1,4 +1,4 @@
-"""The SEF's files: Appendix C's shape, every evidence table, and nothing that identifies a child."""
+"""The SEF's files: Appendix C's shape, every evidence table, nothing that identifies a child."""
 
 import io
 import json
@@ -32,7 +32,7 @@ def built(app):
         ids = sef_data.build(session)
         # A tag that would run as a formula in a spreadsheet, to prove it cannot.
         case = session.get(AuditCase, ids["cases"]["NM0000104"])
-        case.tags = ["drift", "=HYPERLINK(\"http://x\")"]
+        case.tags = ["drift", '=HYPERLINK("http://x")']
         session.add(case)
         session.commit()
     return ids
@@ -43,12 +43,20 @@ def files(app, client, make_user, built):
     make_user("qa", "qa_lead")
     auth = Auth(client)
     auth.login("qa")
-    auth.post("/reports/sef/meta", {"date_of_assessment": "2025-07-01", "lead_person": "QA lead",
-                                    "completed_by": "Police; health"})
+    auth.post(
+        "/reports/sef/meta",
+        {
+            "date_of_assessment": "2025-07-01",
+            "lead_person": "QA lead",
+            "completed_by": "Police; health",
+        },
+    )
     auth.post("/reports/sef/sections/1", {"text": "Our front door is a single MASH."})
     auth.post("/reports/sef/refresh", PERIOD)
-    return {fmt: client.get(f"/reports/sef/export/{fmt}").data
-            for fmt in ("docx", "xlsx", "csv.zip", "json")}
+    return {
+        fmt: client.get(f"/reports/sef/export/{fmt}").data
+        for fmt in ("docx", "xlsx", "csv.zip", "json")
+    }
 
 
 def parts(package: bytes) -> dict[str, str]:
@@ -57,8 +65,14 @@ def parts(package: bytes) -> dict[str, str]:
 
 
 def date_forms(day) -> list[str]:
-    return [day.isoformat(), f"{day:%d/%m/%Y}", f"{day.day}/{day.month}/{day.year}",
-            f"{day.day} {day:%B %Y}", f"{day:%d %B %Y}", f"{day:%Y%m%d}"]
+    return [
+        day.isoformat(),
+        f"{day:%d/%m/%Y}",
+        f"{day.day}/{day.month}/{day.year}",
+        f"{day.day} {day:%B %Y}",
+        f"{day:%d %B %Y}",
+        f"{day:%Y%m%d}",
+    ]
 
 
 class TestWordDocument:
@@ -78,9 +92,12 @@ class TestWordDocument:
         document = Document(io.BytesIO(files["docx"]))
         tables = [[[c.text for c in row.cells] for row in t.rows] for t in document.tables]
         grades = next(t for t in tables if t[0] == ["Grade", "Cases", "%", "95% interval"])
-        assert grades[1:5] == [["Outstanding", "1", "12%", "2% to 47%"], ["Good", "3", "38%", "14% to 69%"],
-                               ["Requires improvement to be good", "2", "25%", "7% to 59%"],
-                               ["Inadequate", "2", "25%", "7% to 59%"]]
+        assert grades[1:5] == [
+            ["Outstanding", "1", "12%", "2% to 47%"],
+            ["Good", "3", "38%", "14% to 69%"],
+            ["Requires improvement to be good", "2", "25%", "7% to 59%"],
+            ["Inadequate", "2", "25%", "7% to 59%"],
+        ]
         themes = next(t for t in tables if t[0][0] == "Group" and t[1][0] == "neglect")
         assert themes[2][0] == "domestic abuse" and themes[2][-1] == "too few to compare"
         service = next(t for t in tables if t[0][:3] == ["Indicator", "Value", "Unit"])
@@ -120,10 +137,16 @@ class TestWorkbook:
         for sheet, table in zip(sheets, tables, strict=True):
             rows = [list(r) for r in sheet.iter_rows(values_only=True)]
             expected = [[safe_cell(v) for v in table["headers"]]] + [
-                [None if v == "" else safe_cell(v) for v in row] for row in table["rows"]]
+                [None if v == "" else safe_cell(v) for v in row] for row in table["rows"]
+            ]
             assert rows == expected, table["key"]
         grades = next(s for s in sheets if s.title == "Grade distribution")
-        assert [r for r in grades.iter_rows(values_only=True)][1] == ("Outstanding", 1, "12%", "2% to 47%")
+        assert [r for r in grades.iter_rows(values_only=True)][1] == (
+            "Outstanding",
+            1,
+            "12%",
+            "2% to 47%",
+        )
 
     def test_csv_of_each_table_with_formulas_neutralised(self, files):
         csvs = parts(files["csv.zip"])
@@ -135,8 +158,19 @@ class TestWorkbook:
 class TestCommandLine:
     def test_export_sef_writes_the_file_and_logs_it(self, app, runner, built, tmp_path):
         out = tmp_path / "sef.docx"
-        result = runner.invoke(args=["export-sef", "--from", "2025-01-01", "--to", "2025-06-30",
-                                     "--audit", str(built["audits"]["A"]), "--out", str(out)])
+        result = runner.invoke(
+            args=[
+                "export-sef",
+                "--from",
+                "2025-01-01",
+                "--to",
+                "2025-06-30",
+                "--audit",
+                str(built["audits"]["A"]),
+                "--out",
+                str(out),
+            ]
+        )
         assert result.exit_code == 0, result.output
         assert "5 audited cases" in result.output
         document = Document(str(out))
@@ -147,17 +181,36 @@ class TestCommandLine:
 
     def test_xlsx_by_the_extension(self, runner, built, tmp_path):
         out = tmp_path / "sef.xlsx"
-        result = runner.invoke(args=["export-sef", "--from", "2025-01-01", "--to", "2025-06-30",
-                                     "--out", str(out)])
+        result = runner.invoke(
+            args=["export-sef", "--from", "2025-01-01", "--to", "2025-06-30", "--out", str(out)]
+        )
         assert result.exit_code == 0, result.output
         assert load_workbook(str(out)).sheetnames[0] == "About"
 
     def test_a_bad_extension_or_period_is_refused(self, runner, built, tmp_path):
-        bad = runner.invoke(args=["export-sef", "--from", "2025-01-01", "--to", "2025-06-30",
-                                  "--out", str(tmp_path / "sef.pdf")])
+        bad = runner.invoke(
+            args=[
+                "export-sef",
+                "--from",
+                "2025-01-01",
+                "--to",
+                "2025-06-30",
+                "--out",
+                str(tmp_path / "sef.pdf"),
+            ]
+        )
         assert bad.exit_code == 2 and "must end .docx, .xlsx" in bad.output
-        backwards = runner.invoke(args=["export-sef", "--from", "2025-06-30", "--to", "2025-01-01",
-                                        "--out", str(tmp_path / "sef.docx")])
+        backwards = runner.invoke(
+            args=[
+                "export-sef",
+                "--from",
+                "2025-06-30",
+                "--to",
+                "2025-01-01",
+                "--out",
+                str(tmp_path / "sef.docx"),
+            ]
+        )
         assert backwards.exit_code == 2 and "is before --from" in backwards.output
 
 
@@ -165,14 +218,24 @@ class TestPictures:
     def test_sankey_draws_forward_moves_sized_by_children(self):
         from audit_app.charts.sankey import sankey_layout, sankey_svg
 
-        links = [("contact", "referral", 10), ("referral", "assessment", 6),
-                 ("referral", "nfa", 4), ("assessment", "referral", 2)]  # the last goes back
+        links = [
+            ("contact", "referral", 10),
+            ("referral", "assessment", 6),
+            ("referral", "nfa", 4),
+            ("assessment", "referral", 2),
+        ]  # the last goes back
         layout = sankey_layout(links, width=900, height=420)
         assert {k: v[3] for k, v in layout["nodes"].items()} == {
-            "contact": 10, "referral": 10, "assessment": 6, "nfa": 4}
+            "contact": 10,
+            "referral": 10,
+            "assessment": 6,
+            "nfa": 4,
+        }
         assert len(layout["bands"]) == 3
         svg = str(sankey_svg(links, labels={}, title="Flows", table_id="t"))
-        assert "Referral 10</text>" in svg and "NFA 4</text>" in svg and 'aria-describedby="t"' in svg
+        assert (
+            "Referral 10</text>" in svg and "NFA 4</text>" in svg and 'aria-describedby="t"' in svg
+        )
 
     def test_bars_label_every_bar_with_its_number(self):
         from audit_app.charts.bars import bar_chart_svg

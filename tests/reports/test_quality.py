@@ -88,11 +88,16 @@ class TestSection5:
         for row in threshold["rows"]:
             assert row["numerator"] == EXPECTED["threshold"][row["key"]], row["key"]
         assert [r["label"] for r in threshold["rows"]] == [
-            "Appropriate", "Should have been higher", "Should have been lower"]
+            "Appropriate",
+            "Should have been higher",
+            "Should have been lower",
+        ]
 
     def test_management_oversight_leaves_not_applicable_out_of_n(self, app, built):
         rows = {r["key"]: r for r in figures(app)["management_oversight"]}
-        assert pair(rows["management_oversight_evident"]) == EXPECTED["management_oversight_evident"]
+        assert (
+            pair(rows["management_oversight_evident"]) == EXPECTED["management_oversight_evident"]
+        )
 
     def test_voice_of_child_measures_include_the_themed_templates_questions(self, app, built):
         rows = {r["key"]: r for r in figures(app)["voice_of_child"]}
@@ -105,7 +110,8 @@ class TestSection5:
         expected = EXPECTED["actions"]
         assert pair(actions["cases_with_actions"]) == expected["cases_with_actions"]
         assert {k: actions[k] for k in ("actions", "open", "overdue", "done")} == {
-            k: expected[k] for k in ("actions", "open", "overdue", "done")}
+            k: expected[k] for k in ("actions", "open", "overdue", "done")
+        }
 
     def test_moderation_agreement_compares_the_auditors_grade_with_the_moderators(self, app, built):
         moderation = figures(app)["moderation"]
@@ -129,10 +135,17 @@ class TestSection5:
         by_child = {p["pseudonym"]: p for p in matrix["points"]}
         a4 = by_child[pseudonym("NM0000104", SECRET)]
         assert (a4["measure"], a4["working_days"], a4["quadrant"]) == (
-            "Initial conference", 18, "Late and not good")
+            "Initial conference",
+            18,
+            "Late and not good",
+        )
         # No confirmed figure: the journey's own referral-to-authorisation, 6 Jan to 3 Feb 2025
         b1 = by_child[pseudonym("NM0000201", SECRET)]
-        assert (b1["source"], b1["working_days"], b1["quadrant"]) == ("journey", 20, "Timely and good")
+        assert (b1["source"], b1["working_days"], b1["quadrant"]) == (
+            "journey",
+            20,
+            "Timely and good",
+        )
 
     def test_unfinalised_cases_count_only_when_asked(self, app, built):
         assert figures(app, include_unfinalised=True)["number_audited"] == 9
@@ -146,8 +159,9 @@ class TestSection5:
 
     def test_an_empty_period_has_no_cases_and_no_errors(self, app, built):
         with session_scope(app) as session:
-            s5 = section5(Scope(date(2030, 1, 1), date(2030, 12, 31)), session=session,
-                          secret=SECRET)
+            s5 = section5(
+                Scope(date(2030, 1, 1), date(2030, 12, 31)), session=session, secret=SECRET
+            )
         assert s5["number_audited"] == 0 and s5["grades"]["good_or_better"]["summary"] == "no cases"
 
 
@@ -159,14 +173,24 @@ class TestSection8a:
         assert pair(measures["made_a_difference"]) == EXPECTED["made_a_difference"]
         assert pair(measures["seen_alone"]) == EXPECTED["seen_alone"]
         assert pair(measures["views_influenced_plan"]) == EXPECTED["views_influenced_plan"]
-        assert s8["quotes"] == [{"text": "I feel safer now. Mum listens to me.", "theme": "neglect",
-                                 "age_band": "10 to 15"}]
+        assert s8["quotes"] == [
+            {
+                "text": "I feel safer now. Mum listens to me.",
+                "theme": "neglect",
+                "age_band": "10 to 15",
+            }
+        ]
 
 
 class TestIdentifierFlags:
     def test_dates_ids_and_names_are_flagged(self):
-        kinds = {(f["kind"], f["text"]) for f in flag_identifiers(
-            "I told Kayleigh at school on 3/4/2024 and again on 5th March, my number is NM0000101")}
+        kinds = {
+            (f["kind"], f["text"])
+            for f in flag_identifiers(
+                "I told Kayleigh at school on 3/4/2024 and again on 5th March, my number is "
+                "NM0000101"
+            )
+        }
         assert ("date", "3/4/2024") in kinds and ("date", "5th March") in kinds
         assert ("child ID", "NM0000101") in kinds and ("name", "Kayleigh") in kinds
 
@@ -180,9 +204,17 @@ class TestIdentifierFlags:
 
 def test_age_bands():
     on = date(2025, 6, 1)
-    assert [age_band(d, on) for d in (date(2025, 1, 1), date(2021, 6, 2), date(2015, 6, 1),
-                                     date(2009, 6, 2), date(2008, 1, 1), date(2025, 9, 1))] == [
-        "Under 1", "1 to 4", "10 to 15", "10 to 15", "16 and over", "Unborn"]
+    assert [
+        age_band(d, on)
+        for d in (
+            date(2025, 1, 1),
+            date(2021, 6, 2),
+            date(2015, 6, 1),
+            date(2009, 6, 2),
+            date(2008, 1, 1),
+            date(2025, 9, 1),
+        )
+    ] == ["Under 1", "1 to 4", "10 to 15", "10 to 15", "16 and over", "Unborn"]
 
 
 def test_learning_theme_phrases_count_each_text_once():

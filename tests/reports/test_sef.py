@@ -39,8 +39,9 @@ def login(client, make_user, name, *roles):
 
 def sections(app, key):
     with session_scope(app) as session:
-        return session.exec(select(SefSection).where(SefSection.section == key)
-                            .order_by(SefSection.version)).all()
+        return session.exec(
+            select(SefSection).where(SefSection.section == key).order_by(SefSection.version)
+        ).all()
 
 
 def access(app, action):
@@ -59,9 +60,12 @@ class TestViewerSeesButCannotWrite:
         assert "50%</strong> (4 of 8)" in page.text  # good or better
         assert "Thresholds are applied consistently." in page.text
         assert "<textarea" not in page.text and "Refresh sections 5 and 8" not in page.text
-        for url, data in (("/reports/sef/sections/2", {"text": "x"}), ("/reports/sef/refresh", PERIOD),
-                          ("/reports/sef/checklist", {"checklist": "1"}),
-                          ("/reports/sef/meta", {"lead_person": "x"})):
+        for url, data in (
+            ("/reports/sef/sections/2", {"text": "x"}),
+            ("/reports/sef/refresh", PERIOD),
+            ("/reports/sef/checklist", {"checklist": "1"}),
+            ("/reports/sef/meta", {"lead_person": "x"}),
+        ):
             assert viewer.post(url, data).status_code == 403, url
         assert client.get("/reports/sef/export/docx").status_code == 403
         assert len(sections(app, "2")) == 1
@@ -89,8 +93,11 @@ class TestNarrative:
         assert [r.text for r in sections(app, "9")] == ["Mine."]
 
     def test_htmx_save_answers_with_the_section_partial(self, qa, built):
-        response = qa.post("/reports/sef/sections/3", {"text": "Partners meet daily."},
-                           headers={"HX-Request": "true"})
+        response = qa.post(
+            "/reports/sef/sections/3",
+            {"text": "Partners meet daily."},
+            headers={"HX-Request": "true"},
+        )
         assert response.status_code == 303
         assert response.headers["Location"].endswith("/reports/sef/sections/3")
         partial = qa.client.get("/reports/sef/sections/3", headers={"HX-Request": "true"})
@@ -102,7 +109,10 @@ class TestNarrative:
     def test_refresh_replaces_figures_and_keeps_the_commentary(self, app, qa, built):
         qa.post("/reports/sef/sections/5", {"text": "Half our cases were good or better."})
         assert qa.post("/reports/sef/refresh", PERIOD).status_code == 303
-        assert qa.post("/reports/sef/refresh", {**PERIOD, "include_unfinalised": "yes"}).status_code == 303
+        assert (
+            qa.post("/reports/sef/refresh", {**PERIOD, "include_unfinalised": "yes"}).status_code
+            == 303
+        )
         page = qa.client.get("/reports/sef").text
         assert "Half our cases were good or better." in page
         assert "Cases audited (counted here)</dt>" in page
@@ -132,20 +142,40 @@ class TestFormsSayWhatIsWrong:
         assert "not &#39;soon&#39;" in response.text
 
     def test_meta_is_saved_and_shown(self, qa, built):
-        qa.post("/reports/sef/meta", {"date_of_assessment": "2025-07-01", "lead_person": "Quinn Lead",
-                                      "completed_by": "Police, health, education"})
+        qa.post(
+            "/reports/sef/meta",
+            {
+                "date_of_assessment": "2025-07-01",
+                "lead_person": "Quinn Lead",
+                "completed_by": "Police, health, education",
+            },
+        )
         page = qa.client.get("/reports/sef").text
         assert 'value="2025-07-01"' in page and "Police, health, education" in page
 
 
 def test_checklist_ticks_and_notes_are_kept(app, qa, built):
-    qa.post("/reports/sef/checklist", {"checklist": "1", "ticked-a": "yes", "note-a": "JSNA used",
-                                       "note-j": "Drill-down by team"})
+    qa.post(
+        "/reports/sef/checklist",
+        {
+            "checklist": "1",
+            "ticked-a": "yes",
+            "note-a": "JSNA used",
+            "note-j": "Drill-down by team",
+        },
+    )
     rows = {r.section: r for r in sections(app, "checklist-a") + sections(app, "checklist-j")}
     assert rows["checklist-a"].ticked and rows["checklist-a"].text == "JSNA used"
     assert not rows["checklist-j"].ticked and rows["checklist-j"].text == "Drill-down by team"
-    qa.post("/reports/sef/checklist", {"checklist": "1", "ticked-a": "yes", "note-a": "JSNA used",
-                                       "note-j": "Drill-down by team"})
+    qa.post(
+        "/reports/sef/checklist",
+        {
+            "checklist": "1",
+            "ticked-a": "yes",
+            "note-a": "JSNA used",
+            "note-j": "Drill-down by team",
+        },
+    )
     assert len(sections(app, "checklist-a")) == 1  # unchanged items are not saved again
 
 
@@ -156,8 +186,9 @@ class TestQuotes:
         assert "I told Kayleigh at school on 3/4/2024 about it" in page.text
         case_id = built["cases"]["NM0000102"]
         assert access(app, "view_quote_candidates")  # the raw text is from the child's record
-        response = qa.post("/reports/sef/quotes", {"audit_case_id": str(case_id),
-                                                   "question_key": "voice_comment"})
+        response = qa.post(
+            "/reports/sef/quotes", {"audit_case_id": str(case_id), "question_key": "voice_comment"}
+        )
         assert response.status_code == 303
         with session_scope(app) as session:
             quote = session.exec(select(Quote).where(Quote.audit_case_id == case_id)).one()
@@ -167,8 +198,12 @@ class TestQuotes:
         assert refused.status_code == 400 and "‘3/4/2024’" in refused.text
         names = qa.post(url, {"text": "I told Kayleigh at school about it", "approve": "yes"})
         assert names.status_code == 400 and "‘Kayleigh’" in names.text
-        assert qa.post(url, {"text": "I told my friend at school about it", "approve": "yes"}
-                       ).status_code == 303
+        assert (
+            qa.post(
+                url, {"text": "I told my friend at school about it", "approve": "yes"}
+            ).status_code
+            == 303
+        )
         qa.post("/reports/sef/refresh", PERIOD)
         page = qa.client.get("/reports/sef").text
         assert "“I told my friend at school about it”" in page
@@ -176,13 +211,20 @@ class TestQuotes:
 
     def test_a_flagged_name_can_be_confirmed_as_not_identifying(self, app, qa, built):
         with session_scope(app) as session:
-            quote = Quote(audit_case_id=built["cases"]["NM0000103"], question_key="voice_comment",
-                          text="I like Fridays at Brownies.", theme="neglect", age_band="5 to 9")
+            quote = Quote(
+                audit_case_id=built["cases"]["NM0000103"],
+                question_key="voice_comment",
+                text="I like Fridays at Brownies.",
+                theme="neglect",
+                age_band="5 to 9",
+            )
             session.add(quote)
             session.commit()
             quote_id = quote.id
-        response = qa.post(f"/reports/sef/quotes/{quote_id}", {
-            "text": "I like Fridays at Brownies.", "approve": "yes", "names_checked": "yes"})
+        response = qa.post(
+            f"/reports/sef/quotes/{quote_id}",
+            {"text": "I like Fridays at Brownies.", "approve": "yes", "names_checked": "yes"},
+        )
         assert response.status_code == 303
         with session_scope(app) as session:
             assert session.get(Quote, quote_id).approved
@@ -211,15 +253,27 @@ class TestPseudonyms:
             case.auditor_id = me.id
             session.add(case)
             session.commit()
-        assert auditor.post("/reports/pseudonyms", {"pseudonym": pseudonym("NM0000201", SECRET)}
-                            ).status_code == 200
-        assert auditor.post("/reports/pseudonyms", {"pseudonym": pseudonym("NM0000101", SECRET)}
-                            ).status_code == 404
+        assert (
+            auditor.post(
+                "/reports/pseudonyms", {"pseudonym": pseudonym("NM0000201", SECRET)}
+            ).status_code
+            == 200
+        )
+        assert (
+            auditor.post(
+                "/reports/pseudonyms", {"pseudonym": pseudonym("NM0000101", SECRET)}
+            ).status_code
+            == 404
+        )
 
     def test_the_viewer_cannot_resolve(self, client, make_user, built):
         viewer = login(client, make_user, "vera", "viewer")
-        assert viewer.post("/reports/pseudonyms", {"pseudonym": pseudonym("NM0000101", SECRET)}
-                           ).status_code == 403
+        assert (
+            viewer.post(
+                "/reports/pseudonyms", {"pseudonym": pseudonym("NM0000101", SECRET)}
+            ).status_code
+            == 403
+        )
 
 
 def test_exports_from_the_workspace_are_logged(app, qa, built):
