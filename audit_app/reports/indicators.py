@@ -196,7 +196,10 @@ _IN_ORDER_4 = itemgetter(2, 4, 0)  # rows with the end date before the occurrenc
 class _Data:
     """The events the period needs, as tuples of plain values (dates as day ordinals)."""
 
-    def __init__(self, session: Session, start: date, end: date) -> None:
+    def __init__(
+        self, session: Session, start: date, end: date, *, open_from: date | None = None
+    ) -> None:
+        """Events for periods within ``start``..``end``; open work at any end from ``open_from``."""
         e = Event.__table__.c
         dialect = session.get_bind().dialect.name
         s_day, e_day = _ordinal(e.start_date, dialect), _ordinal(e.end_date, dialect)
@@ -206,6 +209,9 @@ class _Data:
         # Conferences up to 120 days before the period compete for the enquiries that
         # in-period conferences could link to (90 days back), so read those too.
         icpc_back = start - timedelta(days=120)
+        # Conferences up to 90 days after it may conclude an enquiry begun in the period;
+        # they take the latest enquiry before them, so enquiries up to then are read too.
+        icpc_ahead = end + timedelta(days=_ICPC_RULE.window_days or 90)
         s47_back = icpc_back - timedelta(days=(_ICPC_RULE.window_days or 90) + 1)
 
         def kind_between(kind: str, lo: date | None, hi: date) -> list:
@@ -249,14 +255,14 @@ class _Data:
         self.s47s = _rows(
             session,
             [e.id, e.child_id, s_day, e_day, e.occurrence, e.team, e.worker],
-            *kind_between("s47", s47_back, end + timedelta(days=_ICPC_RULE.grace_days)),
+            *kind_between("s47", s47_back, icpc_ahead + timedelta(days=_ICPC_RULE.grace_days)),
         )
         self.s47s.sort(key=_IN_ORDER_4)
         # (id, child, start, occurrence, plan_resulted, team)
         self.icpcs = _rows(
             session,
             [e.id, e.child_id, s_day, e.occurrence, e.plan_resulted, e.team],
-            *kind_between("icpc", icpc_back, end + timedelta(days=_ICPC_RULE.window_days or 90)),
+            *kind_between("icpc", icpc_back, icpc_ahead),
         )
         self.icpcs.sort(key=_IN_ORDER)
         # (id, child, start, end, occurrence, previous_plans, team, worker)
@@ -266,19 +272,14 @@ class _Data:
             *kind_between("cp_plan", None, end),
         )
         self.cp_plans.sort(key=_IN_ORDER_4)
-        # (kind, child, start, team, worker)
+        # (kind, child, start, end, team, worker): still open at some day from open_from.
         self.open_other = _rows(
             session,
-            [e.kind, e.child_id, s_day, e.team, e.worker],
+            [e.kind, e.child_id, s_day, e_day, e.team, e.worker],
             e.kind.in_(_AT_END_KINDS),
             e.start_date <= end,
-            or_(e.end_date.is_(None), e.end_date > end),
+            or_(e.end_date.is_(None), e.end_date > (open_from or end)),
         )
-        self.open_other += [
-            ("s47", c, s, t, w)
-            for _, c, s, f, _, t, w in self.s47s
-            if s <= self.end and (f is None or f > self.end)
-        ]
         # The calendar must span every date counted from or to: the lists are sorted.
         firsts = [rows[0][2] for rows in (self.referrals, self.assessments, self.s47s) if rows]
         ends = [a[3] for a in self.assessments if a[3] is not None]
@@ -428,13 +429,11 @@ class _Period:
     """What every section of one computation shares: the events, the drill-down, the period."""
 
     def __init__(
-        self, session: Session, start: date, end: date, population: int | None, group_by: str | None
+        self, data: _Data, groups: _Groups | None, start: date, end: date, population: int | None
     ) -> None:
-        self.data = data = _Data(session, start, end)
-        self.groups = _Groups(session, group_by) if group_by else None
-        self.wd = data.wd
-        self.population = population
-        self.referrals_in = [r for r in data.referrals if data.start <= r[2] <= data.end]
+        self.data, self.groups, self.wd, self.population = data, groups, data.wd, population
+        self.start, self.end = start.toordinal(), end.toordinal()
+        self.referrals_in = [r for r in data.referrals if self.start <= r[2] <= self.end]
         self.ref_keys = self.keyed(self.referrals_in, 2, 7)
 
     def keyed(self, rows: list, day: int, team: int | None) -> list[str] | None:
@@ -448,7 +447,12 @@ class _Period:
 def _compute(
     session: Session, start: date, end: date, population_under_18: int | None, group_by: str | None
 ) -> dict[str, dict]:
-    p = _Period(session, start, end, population_under_18, group_by)
+    groups = _Groups(session, group_by) if group_by else None
+    return _sections(_Period(_Data(session, start, end), groups, start, end, population_under_18),
+                     session)  # fmt: skip
+
+
+def _sections(p: _Period, session: Session) -> dict[str, dict]:
     out: dict[str, dict] = {}
     _front_door(p, out)
     open_assessments = _assessments(p, out)
@@ -460,7 +464,7 @@ def _compute(
 def _front_door(p: _Period, out: dict[str, dict]) -> None:
     """Contacts, referrals, conversion, NFA and its sources, re-referrals."""
     data, keyed = p.data, p.keyed
-    S, E = data.start, data.end
+    S, E = p.start, p.end
     # -- contacts and referrals -----------------------------------------------------------
     contacts_in = [c for c in data.contacts if S <= c[2] <= E]
     referrals_in, ref_keys = p.referrals_in, p.ref_keys
@@ -526,7 +530,7 @@ def _front_door(p: _Period, out: dict[str, dict]) -> None:
 def _assessments(p: _Period, out: dict[str, dict]) -> list[tuple]:
     """Referrals leading to CIN, durations in DfE bands, timeliness; returns those still open."""
     data, keyed, wd = p.data, p.keyed, p.wd
-    S, E = data.start, data.end
+    S, E = p.start, p.end
     # -- assessments ---------------------------------------------------------------------
     referrals_in, ref_keys = p.referrals_in, p.ref_keys
     referral_day = {r[0]: r[2] for r in data.referrals}
@@ -616,7 +620,7 @@ def _assessments(p: _Period, out: dict[str, dict]) -> list[tuple]:
 def _protection(p: _Period, out: dict[str, dict]) -> None:
     """Section 47 enquiries, conferences and their timing, CP plans: repeats and long ones."""
     data, keyed, wd = p.data, p.keyed, p.wd
-    S, E = data.start, data.end
+    S, E = p.start, p.end
     # -- section 47 and conferences ------------------------------------------------------
     s47_day = {s[0]: s[2] for s in data.s47s}
     icpc_links = link_latest(
@@ -693,12 +697,17 @@ def _protection(p: _Period, out: dict[str, dict]) -> None:
 def _at_end(p: _Period, out: dict[str, dict], open_assess: list[tuple], session: Session) -> None:
     """Children in need, on CP plans and looked after at the period end; caseloads."""
     data = p.data
-    E = data.end
+    E = p.end
     # -- at the period end ---------------------------------------------------------------
-    open_rows: list[tuple] = list(data.open_other)
+    open_rows = [
+        (k, c, s, t, w) for k, c, s, f, t, w in data.open_other if s <= E and (f is None or f > E)
+    ]
+    open_rows += [
+        ("s47", c, s, t, w) for _, c, s, f, _, t, w in data.s47s if s <= E and (f is None or f > E)
+    ]
     open_rows += [("assessment", a[1], a[2], a[6], a[7]) for a in open_assess]
-    cp_open = [p for p in data.cp_plans if p[2] <= E and (p[3] is None or p[3] > E)]
-    open_rows += [("cp_plan", p[1], p[2], p[6], p[7]) for p in cp_open]
+    cp_open = [plan for plan in data.cp_plans if plan[2] <= E and (plan[3] is None or plan[3] > E)]
+    open_rows += [("cp_plan", plan[1], plan[2], plan[6], plan[7]) for plan in cp_open]
     open_rows.sort(key=itemgetter(2))
     # child -> (team, worker): the latest open event that names a worker (its team with
     # it); failing one, the latest that names a team.
@@ -714,8 +723,8 @@ def _at_end(p: _Period, out: dict[str, dict], open_assess: list[tuple], session:
         return [p.groups.key(c, E, allocation.get(c, (None, None))[0]) for c in children]
 
     cin = sorted(allocation)
-    cp = sorted({p[1] for p in cp_open})
-    lac = sorted({r[1] for r in data.open_other if r[0] == "lac"})
+    cp = sorted({plan[1] for plan in cp_open})
+    lac = sorted({r[1] for r in open_rows if r[0] == "lac"})
     for key, children in (("cin", cin), ("cp", cp), ("lac", lac)):
         found = _count(f"{key}_at_end", at_end(children), len(children))
         found["rate_per_10000"] = per_10000(len(children), p.population)
@@ -794,22 +803,24 @@ def indicator_trend(
 ) -> list[dict[str, Any]]:
     """The indicators for each of the last ``quarters`` quarters to ``end``, oldest first.
 
-    Each item: ``start``, ``end``, ``label`` ("Jul–Sep 2026") and ``indicators``.
+    Each item: ``start``, ``end``, ``label`` ("Jul–Sep 2026") and ``indicators``, the
+    same figures ``compute_indicators`` gives for that quarter (the events are read
+    once for all the quarters).
     """
-    trend = []
-    for lo, hi in quarter_periods(end, quarters):
-        label = f"{lo:%b}–{hi:%b %Y}" if lo.year == hi.year else f"{lo:%b %Y}–{hi:%b %Y}"
-        trend.append(
-            {
-                "start": lo,
-                "end": hi,
-                "label": label,
-                "indicators": compute_indicators(
-                    session=session, start=lo, end=hi, population_under_18=population_under_18
-                ),
-            }
-        )
-    return trend
+    periods = quarter_periods(end, quarters)
+    collecting = gc.isenabled()
+    gc.disable()  # as in compute_indicators
+    try:
+        data = _Data(session, periods[0][0], end, open_from=periods[0][1])
+        trend = []
+        for lo, hi in periods:
+            label = f"{lo:%b}–{hi:%b %Y}" if lo.year == hi.year else f"{lo:%b %Y}–{hi:%b %Y}"
+            found = _sections(_Period(data, None, lo, hi, population_under_18), session)
+            trend.append({"start": lo, "end": hi, "label": label, "indicators": found})
+        return trend
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def default_period(*, session: Session, today: date) -> tuple[date, date]:

@@ -274,6 +274,19 @@ class TestProtection:
         assert figures(indicators, "cp_plans_ended_two_years_rate") == (50.0, 2, 4)
 
 
+class TestProtectionAtTheEdge:
+    def test_a_conference_after_the_period_belongs_to_the_enquiry_just_before_it(self, app):
+        # The March enquiry had no conference; May's conference concludes April's enquiry.
+        load(app, {"SX": ((D(2015, 1, 1), None, "WBRI"), [
+            ("s47", D(2026, 3, 20), D(2026, 3, 30), {"icpc_not_required": True}),
+            ("s47", D(2026, 4, 20), D(2026, 5, 5), {}),
+            ("icpc", D(2026, 5, 5), None, {"plan_resulted": False}),
+        ])})  # fmt: skip
+        with session_scope(app) as session:
+            found = compute_indicators(session=session, start=START, end=END)
+        assert figures(found, "s47_icpc_conversion") == (0.0, 0, 1)
+
+
 class TestAtTheEnd:
     def test_children_in_need_cp_and_looked_after(self, indicators):
         # CIN: A, G, H, I, N, P, W, Z.  CP: N, P (R's plan ended that day).  LAC: W.
@@ -385,6 +398,31 @@ class TestTrend:
             "Apr–Jun 2025", "Jul–Sep 2025", "Oct–Dec 2025", "Jan–Mar 2026",
         ]  # fmt: skip
         assert [q["indicators"]["referrals"]["value"] for q in trend] == [2, 1, 8, 4]
+
+
+    @pytest.mark.parametrize("synthetic", [False, True])
+    def test_each_quarter_as_compute_indicators_gives_it(self, app, synthetic):
+        """The trend reads the events once; each quarter's figures are still the period's own."""
+        if synthetic:
+            from audit_app.seeding import load_cases, load_teams
+            from seed_cases.generator import generate
+
+            authority = generate(600, 5)
+            load_teams(authority.teams, engine=app.extensions["frontdoor_engine"])
+            load_cases(authority.iter_cases(), engine=app.extensions["frontdoor_engine"])
+            end = D(2026, 9, 30)
+        else:
+            load(app, COHORT)
+            end = END
+        with session_scope(app) as session:
+            trend = indicator_trend(session=session, end=end, population_under_18=5000)
+            for quarter in trend:
+                alone = compute_indicators(
+                    session=session, start=quarter["start"], end=quarter["end"],
+                    population_under_18=5000,
+                )  # fmt: skip
+                assert quarter["indicators"] == alone, quarter["label"]
+        assert sum(q["indicators"]["referrals"]["value"] for q in trend) > 0
 
 
 class TestHighNfa:
