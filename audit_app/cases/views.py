@@ -85,7 +85,7 @@ def journey(child_ref: str):
     return render(
         "cases/journey.html",
         "cases/_journey.html",
-        status=400 if error else 200,
+        status=400 if error and not is_partial_request() else 200,
         view=view,
         error=error,
         svg=Markup(journey_svg(view)),

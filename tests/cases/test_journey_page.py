@@ -83,6 +83,9 @@ class TestFullPageAndPartial:
         assert page.status_code == 400
         assert "As at date &#39;2025-02-30&#39; is not a date like 2025-03-31" in page.text
         assert 'href="#as_of"' in page.text
+        # htmx swaps only a 2xx: the partial carries the same error summary with a 200.
+        partial = client.get("/cases/A1?as_of=2025-02-30", headers=HX)
+        assert partial.status_code == 200 and "is not a date like 2025-03-31" in partial.text
 
     def test_a_child_with_no_events_is_shown_not_an_error(self, manager, client):
         page = client.get("/cases/X06")
