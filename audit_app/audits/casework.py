@@ -664,6 +664,9 @@ def page_context(
         "action_form": {},
         "action_errors": {},
         "audit_list_url": audit_list_url(),
+        "journey_url": url_for("cases.journey", child_ref=child.child_ref)
+        if "cases.journey" in current_app.view_functions
+        else None,
         "final_grade_label": grade_label(template, case.final_grade),
     }
 

@@ -148,6 +148,7 @@ class TestThePage:
         assert "Front door case-file audit, version 1" in html
         assert f'hx-post="/audits/case/{case_id}/answer/threshold_decision"' in html
         assert 'name="threshold_decision__evidence"' in html
+        assert 'href="/cases/C-1001"' in html  # the journey page, for the detail
 
     def test_opening_the_page_is_logged_against_the_child(self, app, people):
         case_id = add_case(app, auditor="ann")
