@@ -505,7 +505,23 @@ def amend_answer(
         )
         session.commit()
         session.refresh(case)
+        if grade == "inadequate":
+            _moderate_inadequate(case, user_id=user_id, session=session)
     return outcome
+
+
+def _moderate_inadequate(case: AuditCase, *, user_id: int, session: Session) -> None:
+    """An audit amended to Inadequate after submission is moderated too, unless it already is."""
+    if session.exec(select(Moderation).where(Moderation.audit_case_id == case.id)).first():
+        return
+    session.add(Moderation(audit_case_id=case.id, selected_by=user_id, selection="inadequate"))
+    session.exec(
+        update(AuditCase)
+        .where(AuditCase.id == case.id, AuditCase.status == "submitted")
+        .values(status="moderation", version=AuditCase.version + 1)
+    )
+    session.commit()
+    session.refresh(case)
 
 
 def update_case_fields(case: AuditCase, *, read_version: int, session: Session, **values) -> bool:

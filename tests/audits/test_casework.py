@@ -453,6 +453,21 @@ class TestAmend:
         assert "Good → Requires improvement to be good" in page
         assert "Amended: Re-read the supervision notes" in page
 
+    def test_amended_to_inadequate_goes_to_moderation(self, app, people):
+        case_id, auth = self.submitted(app)
+        auth.post(
+            f"/audits/case/{case_id}/amend/overall_grade",
+            {
+                "overall_grade": "inadequate",
+                "overall_grade__version": "1",
+                "reason": "Missed the DV",
+            },
+        )
+        with session_scope(app) as s:
+            assert s.get(AuditCase, case_id).status == "moderation"
+            moderation = s.exec(select(Moderation).where(Moderation.audit_case_id == case_id)).one()
+        assert moderation.selection == "inadequate"
+
     def test_a_required_answer_cannot_be_amended_to_blank(self, app, people):
         case_id, auth = self.submitted(app)
         response = auth.post(
