@@ -240,3 +240,12 @@ def test_twenty_people_saving_through_the_web_server_get_no_error(app, make_user
     with session_scope(app) as session:
         locality = session.get(Team, team_id).locality
     assert locality in {f"Area {n}" for n in range(20)}
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(app, db_url):
+    if not is_sqlite(db_url):
+        pytest.skip("a SQLite setting")
+    with app.extensions["frontdoor_engine"].connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar_one() == 15000
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1

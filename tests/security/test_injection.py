@@ -19,7 +19,19 @@ from audit_app.access import log_access
 from audit_app.db import session_scope
 from audit_app.imports import run_import
 from audit_app.imports.csv_files import CHILD_COLUMNS, EVENT_COLUMNS
-from audit_app.models import Child, Team, User
+from audit_app.models import (
+    Answer,
+    Audit,
+    AuditAction,
+    AuditCase,
+    Child,
+    Escalation,
+    Moderation,
+    Quote,
+    SefSection,
+    Team,
+    User,
+)
 
 from .helpers import get_routes
 
@@ -85,14 +97,58 @@ def planted(app, boss, tmp_path):
         g.user = None
         with session_scope(app) as session:
             log_access(CHILD_REF, "view journey", FORMULA, session=session)
+    audit_ids = _plant_audit_text(app)
     with session_scope(app) as session:
         ids = {
+            **audit_ids,
             "batch_id": result.batch_id,
             "user_id": session.exec(select(User.id).where(User.username == "mallory")).one(),
             "child_id": session.exec(select(Child.id)).first(),
         }
         ids["child_ref"] = urllib.parse.quote(CHILD_REF, safe="")
     return ids
+
+
+def _plant_audit_text(app) -> dict[str, int]:
+    """Payloads in the free text of audits: title, evidence, response, actions, escalations,
+    moderation notes, quotes and the SEF narrative (written as their forms would save them)."""
+    with session_scope(app) as session:
+        boss = session.execute(select(User.id).where(User.username == "boss")).scalar_one()
+        child = session.execute(select(Child).where(Child.child_ref == "ZX2")).scalar_one()
+        audit = Audit(title=SCRIPT, theme="neglect", template_key="core-front-door")
+        session.add(audit)
+        session.flush()
+        case = AuditCase(
+            audit_id=audit.id,
+            child_id=child.id,
+            auditor_id=boss,
+            status="submitted",
+            practitioner_response=IMG,
+            tags=[SCRIPT],
+            overall_grade="good",
+        )
+        session.add(case)
+        session.flush()
+        rows = [
+            Answer(audit_case_id=case.id, question_key="voice_of_child", value=SCRIPT,
+                   evidence=FORMULA),
+            AuditAction(audit_case_id=case.id, description=SCRIPT, owner=IMG, team=FORMULA),
+            Escalation(audit_case_id=case.id, note=IMG, action_taken=SCRIPT, raised_by=boss),
+            Moderation(audit_case_id=case.id, moderator_id=boss, note=SCRIPT),
+            Quote(audit_case_id=case.id, question_key="voice_of_child", text=IMG,
+                  approved=True),
+            SefSection(section="5", text=SCRIPT + FORMULA, saved_by=boss),
+        ]  # fmt: skip
+        session.add_all(rows)
+        session.commit()
+        return {
+            "audit_id": audit.id,
+            "audit_case_id": case.id,
+            "case_id": case.id,
+            "action_id": rows[1].id,
+            "escalation_id": rows[2].id,
+            "key": "voice_of_child",
+        }
 
 
 def _is_export(response) -> bool:
@@ -145,6 +201,10 @@ def test_payloads_come_back_escaped_on_every_page_and_inert_in_every_export(
     assert "&lt;script&gt;alert(" in users
     log_page = client.get("/admin/access-log").text
     assert "&lt;b&gt;ZX1&lt;/b&gt;" in log_page
+    case_page = client.get(f"/audits/case/{planted['audit_case_id']}").text
+    assert "&lt;img src=x" in case_page, "the audit case page did not show the planted text"
+    actions = client.get("/audits/actions").text
+    assert "&lt;script&gt;alert(" in actions
 
 
 def test_the_import_report_escapes_the_rejected_value(app, client, boss, planted):
