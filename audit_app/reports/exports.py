@@ -803,7 +803,9 @@ def docx_bytes(doc: dict[str, Any]) -> bytes:
                         ),
                         width=Cm(15),
                     )
-                    document.add_paragraph(f"Figure: {label.lower()}", style="Caption")
+                    document.add_paragraph(
+                        f"Figure: {label[0].lower()}{label[1:]}", style="Caption"
+                    )
                     _table(document, tables[table])
             flows = s8b.get("flows") or {}
             if flows.get("links"):
