@@ -59,8 +59,8 @@ def start_server(url: str, port: int, *, log: Path) -> subprocess.Popen:
         ]  # fmt: skip
     else:
         command = [sys.executable, "-m", "bench.worker", json.dumps({"job": "serve", "port": port})]
-    handle = log.open("w")
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=handle)
+    with log.open("w") as handle:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=handle)
 
 
 def _schema_rows(engine, table: str) -> int:
