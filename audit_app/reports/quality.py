@@ -79,6 +79,10 @@ LEARNING_THEMES: dict[str, tuple[str, ...]] = {
     "Fathers and men in the household": ("father", "partner of mother", "male carer"),
 }
 
+_THEME_PATTERNS = {
+    theme: re.compile("|".join(r"\b" + re.escape(p) for p in phrases))
+    for theme, phrases in LEARNING_THEMES.items()
+}
 RATIONALE_KEYS = ("overall_rationale", "learning", "good_practice")
 QUOTE_KEYS = ("voice_comment", "outcome_evidence")
 TIMED = {
@@ -249,8 +253,14 @@ def scoped_cases(scope: Scope, *, session: Session, secret: bytes) -> dict[str, 
     children: dict[int, Child] = {}
     events: dict[int, list[Event]] = defaultdict(list)
     for chunk in _chunks(case_ids):
-        for a in session.exec(select(Answer).where(Answer.audit_case_id.in_(chunk))).all():
-            answers[a.audit_case_id][a.question_key] = a.value
+        # Columns, not rows: a large audit has tens of thousands of answers.
+        found = session.exec(
+            select(Answer.audit_case_id, Answer.question_key, Answer.value).where(
+                Answer.audit_case_id.in_(chunk)
+            )
+        ).all()
+        for case_id, key, value in found:
+            answers[case_id][key] = value
     for chunk in _chunks(child_ids):
         for child in session.exec(select(Child).where(Child.id.in_(chunk))).all():
             children[child.id] = child
@@ -401,8 +411,8 @@ def learning_themes(texts: Iterable[str]) -> Counter:
     counts: Counter = Counter()
     for text in texts:
         lower = (text or "").lower()
-        for theme, phrases in LEARNING_THEMES.items():
-            if any(re.search(r"\b" + re.escape(p), lower) for p in phrases):
+        for theme, pattern in _THEME_PATTERNS.items():
+            if pattern.search(lower):
                 counts[theme] += 1
     return counts
 
