@@ -261,15 +261,20 @@ def cohort_links(*, session: Session, start: date, end: date) -> dict[str, Any]:
 
     from ..models import JourneySummary
 
-    rows = session.exec(
-        select(JourneySummary.data).where(
-            JourneySummary.latest_referral >= start, JourneySummary.first_referral <= end
+    c = JourneySummary.__table__.c
+    # Only the stages out of each summary's JSON: the whole document is seconds to parse.
+    rows = (
+        session.connection()
+        .execute(
+            select(c.data["stages"], c.furthest_stage).where(
+                c.latest_referral >= start, c.first_referral <= end
+            )
         )
-    ).all()
+        .all()
+    )
     summaries = [
-        DomainSummary(stages=tuple(d.get("stages") or ()), furthest_stage=d.get("furthest_stage"))
-        for d in rows
-        if d
+        DomainSummary(stages=tuple(stages or ()), furthest_stage=furthest)
+        for stages, furthest in rows
     ]
     flows = cohort_flows(summaries, top=5)
     return {

@@ -303,3 +303,44 @@ def test_charts_have_a_text_alternative_a_data_table_and_escaped_labels(app, qa,
     assert 'role="img" aria-label="Quality against timeliness' in page
     assert ">Timely and good</text>" in page and ">Timely but not good</text>" in page
     assert "<b>North</b>" not in page and "&lt;b&gt;North&lt;/b&gt;" in page
+
+
+def test_cohort_flows_come_from_the_journey_summaries_of_children_referred_in_the_period(
+    app, built
+):
+    from datetime import date
+
+    from audit_app.models import Child, JourneySummary
+    from audit_app.reports.workspace import cohort_links
+
+    paths = {
+        "NM0000101": ["contact", "referral", "assessment", "cin"],
+        "NM0000102": ["contact", "referral", "nfa"],
+        "NM0000103": ["contact", "referral", "assessment", "s47", "cp_plan"],
+        "NM0000999": ["contact", "referral", "assessment", "cin"],
+    }  # referred in 2023
+    with session_scope(app) as session:
+        for ref, stages in paths.items():
+            child = session.exec(select(Child).where(Child.child_ref == ref)).one()
+            day = date(2023, 5, 1) if ref == "NM0000999" else date(2025, 2, 1)
+            session.add(
+                JourneySummary(
+                    child_id=child.id,
+                    events_hash="x",
+                    first_referral=day,
+                    latest_referral=day,
+                    furthest_stage=stages[-1],
+                    data={"stages": stages, "furthest_stage": stages[-1]},
+                )
+            )
+        session.commit()
+        flows = cohort_links(session=session, start=date(2025, 1, 1), end=date(2025, 6, 30))
+    assert flows["children"] == 3
+    assert sorted(map(tuple, flows["links"])) == [
+        ("assessment", "cin", 1),
+        ("assessment", "s47", 1),
+        ("contact", "referral", 3),
+        ("referral", "assessment", 2),
+        ("referral", "nfa", 1),
+        ("s47", "cp_plan", 1),
+    ]
