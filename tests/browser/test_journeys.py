@@ -125,7 +125,10 @@ def case_links(page) -> list[str]:
 
 
 def focus_is_visible(page) -> bool:
-    """The focused element shows GOV.UK's focus state: an outline, a box-shadow or the yellow fill."""
+    """The focused element shows GOV.UK's focus state: outline, box-shadow or yellow fill.
+
+    Radios and checkboxes show it on their label's ``::before`` box (the drawn control).
+    """
     return page.evaluate("""() => {
         const el = document.activeElement;
         if (!el || el === document.body) return false;
@@ -133,10 +136,9 @@ def focus_is_visible(page) -> bool:
         const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0;
         const shadow = s.boxShadow && s.boxShadow !== 'none';
         const yellow = s.backgroundColor === 'rgb(255, 221, 0)';
-        const label = el.labels && el.labels[0] ? getComputedStyle(el.labels[0], '::before') : null;
-        const ring = label && label.boxShadow && label.boxShadow !== 'none';
-        const after = el.labels && el.labels[0] ? getComputedStyle(el.labels[0], '::before') : null;
-        return outline || shadow || yellow || ring || !!(after && parseFloat(after.outlineWidth) > 0);
+        const box = el.labels && el.labels[0] ? getComputedStyle(el.labels[0], '::before') : null;
+        const ring = box && box.boxShadow && box.boxShadow !== 'none';
+        return outline || shadow || yellow || !!ring;
     }""")
 
 
@@ -233,6 +235,7 @@ def test_2_practice_manager_creates_a_domestic_abuse_audit_draws_a_stratified_sa
     page.locator("#rule_to").dispatch_event("change")
     in_period = wait_for_frame_change(page, themed)
     assert 0 < in_period < themed, "a referral in the period narrows it again"
+    page.locator("#rule_to").blur()
     shots(page, "new-audit-frame", guide="pm-new-audit", clip_to="#audits-setup-form")
 
     page.get_by_role("button", name="Create audit").click()
@@ -273,7 +276,7 @@ def test_2_practice_manager_creates_a_domestic_abuse_audit_draws_a_stratified_sa
     assert page.console_errors == []
 
 
-def test_3_auditor_opens_a_child_sees_a_breach_answers_with_autosave_submits_and_raises_an_action_and_escalation(
+def test_3_auditor_sees_a_breach_autosaves_answers_submits_raises_action_and_escalation(
     world, new_page, shots
 ):
     world.need("audit_url")
@@ -300,6 +303,15 @@ def test_3_auditor_opens_a_child_sees_a_breach_answers_with_autosave_submits_and
         "the timeline has a text alternative"
     )
     shots(page, "case-page", guide="auditor-case-page")
+
+    # The child's journey page: the timeline, the breach marked in words, not colour alone.
+    child_ref = page.locator("h1").inner_text().rsplit(" ", 1)[1]
+    page.goto(f"{world.url}/cases/{child_ref}")
+    assert "late or overdue" in page.locator("#case-journey .fda-glance").inner_text()
+    assert page.locator("#case-journey tr.fda-row--late").count() > 0
+    assert page.locator("#case-journey figure svg").count() == 1
+    shots(page, "journey-page", guide="journey-page", clip_to="#case-journey", height=1100)
+    page.go_back()
 
     # Autosave: one answer shows "Saved at …".
     first = (
@@ -608,7 +620,9 @@ def signed_in(world, browser):
 
     def page_for(user: str | None):
         if user not in pages:
-            context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+            context = browser.new_context(
+                locale="en-GB", bypass_csp=True, viewport={"width": 1280, "height": 900}
+            )
             pages[user] = context.new_page()
             if user:
                 login(pages[user], world.url, user)
