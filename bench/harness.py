@@ -86,6 +86,7 @@ class Database:
     kind: str = "SQLite"
     loaded: bool = False  # holds the CSV import (the full authority)
     annex_seconds: float | None = None
+    annex_cpu: float | None = None
     summaries_checked: bool = False
     _engine: object = None
     _app: object = None
