@@ -107,6 +107,9 @@ def record_failure(username: str, address: str, *, session: Session) -> None:
 
 def authenticate(username: str, password: str, *, session: Session) -> User | None:
     user = session.exec(select(User).where(User.username == username)).first()
+    # End the transaction before the deliberately slow hash: a login is a POST, whose
+    # SQLite transactions hold the write lock, and nobody should queue behind argon2.
+    session.commit()
     if user is None:
         verify_password(hash_password("timing-equaliser"), password)
         return None

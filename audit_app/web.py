@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from flask import Flask, current_app, g, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -127,6 +128,10 @@ def _error_page(status: int, template: str):
 def _unexpected(error):
     if isinstance(error, HTTPException):
         return error
+    if isinstance(error, OperationalError) and "locked" in str(error.orig):
+        # SQLite's write lock was not free within the busy timeout: overload, not a bug.
+        log.warning("Database busy on %s", request.endpoint)
+        return render_template("errors/500.html"), 503, {"Retry-After": "5"}
     # Log the type and the endpoint only: never request data (it may identify a child).
     log.error(
         "Unhandled %s on %s", type(error).__name__, request.endpoint, exc_info=current_app.debug

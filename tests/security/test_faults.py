@@ -22,7 +22,7 @@ from tests.conftest import PASSWORD
 from .conftest import FRONTDOOR, cli_env
 from .helpers import WebSession
 
-BIG = 2_000  # children: enough that the write takes a moment, few enough for CI
+BIG = 4_000  # children: enough that the write takes a moment, few enough for CI
 KINDS = (("contact", "2025-01-02"), ("referral", "2025-01-03"), ("assessment", "2025-01-06"))
 
 
@@ -109,10 +109,10 @@ def test_an_import_killed_mid_way_changes_nothing_and_can_be_run_again(
             if moment == "while reading" and progress.startswith("Read "):
                 killed_at = progress
             elif moment == "while writing" and progress.startswith("Writing"):
-                if wal_at_start is None:
-                    wal_at_start = _wal_size(db_url)
-                if _write_in_flight(engine, db_url, wal_at_start):
+                if _write_in_flight(engine, db_url, wal_at_start or 0):
                     killed_at = progress
+            elif moment == "while writing":
+                wal_at_start = _wal_size(db_url)  # the last size before the write began
             if killed_at:
                 proc.send_signal(signal.SIGKILL)
                 break
@@ -185,6 +185,7 @@ def test_twenty_people_saving_one_answer_lose_no_update(app, db_url):
                     value, version = conn.execute(
                         select(table.c.value, table.c.version).where(table.c.id == answer_id)
                     ).one()
+                time.sleep(0.005)  # a moment between reading and saving, as a person has
                 with engine.begin() as conn:
                     saved = conn.execute(
                         update(table)
