@@ -158,5 +158,6 @@ def report_csv(batch_id: int):
 @bp.route("/history")
 @requires("import_data")
 def history():
-    close_interrupted(engine())
+    if close_interrupted(engine()):
+        get_session().commit()  # end the request's read snapshot, taken before the change
     return render("imports/history.html", batches=_recent(get_session(), 200))

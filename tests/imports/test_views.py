@@ -245,3 +245,23 @@ def test_pages_and_saves_are_not_blocked_while_a_large_import_runs(admin, client
     assert version == 1 + len(timings), "an answer saved during the import was lost"
     assert overlapped >= 3, "the requests did not overlap the import"
     assert max(timings) < 3.0, f"a request waited {max(timings):.1f}s"
+
+
+def test_an_import_whose_process_died_shows_as_interrupted_in_the_history(admin, client, app):
+    import socket
+
+    from audit_app.imports import start_batch
+    from audit_app.models import ImportBatch
+
+    batch_id = start_batch(engine_of(app), file_name="annex-a.xlsx")
+    with engine_of(app).begin() as conn:  # as if started by a process that has since died
+        conn.execute(
+            update(ImportBatch.__table__)
+            .where(ImportBatch.__table__.c.id == batch_id)
+            .values(message=f"Running in process 999999999 on {socket.gethostname()}")
+        )
+    page = client.get("/imports/history")
+    assert "Failed" in page.text and "Running" not in page.text
+    report = client.get(f"/imports/{batch_id}").text
+    assert "The import was interrupted (its process stopped) and nothing was changed." in report
+    assert 'hx-trigger="every 2s"' not in report
