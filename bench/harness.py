@@ -348,19 +348,26 @@ def profile_summary(path: Path, limit: int = 25) -> str:
 
 
 def write_results(path: Path, section: str) -> None:
-    """Append ``section`` to ``path``, creating it with a short preface if new."""
+    """Add ``section`` to ``path`` (newest first under a "# Runs" heading, else at the end)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists() or not path.read_text(encoding="utf-8").strip():
         preface = (
             "# Benchmark results\n\n"
             "Written by `python -m bench` (see `bench/__main__.py` for the options). Each "
             "section is one run: the machine, the command, and per step the median of its "
-            "runs against each target of issue [bench]. Newest last. Timings on a shared "
+            "runs against each target of issue [bench]. Appended, newest last. Timings on a shared "
             "machine vary with what else runs: the load average at the start is recorded.\n\n"
         )
         path.write_text(preface, encoding="utf-8")
-    with path.open("a", encoding="utf-8") as handle:
-        handle.write("\n" + section)
+    text = path.read_text(encoding="utf-8")
+    heading = text.find("\n# Runs")
+    if heading < 0:  # no runs heading: append
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write("\n" + section)
+        return
+    # Under the "# Runs (newest first)" heading of a hand-edited RESULTS.md.
+    cut = text.index("\n", heading + 1) + 1
+    path.write_text(text[:cut] + "\n" + section + text[cut:], encoding="utf-8")
 
 
 def command_line(argv: list[str]) -> str:
