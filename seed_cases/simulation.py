@@ -417,7 +417,10 @@ class _Journey:
     def looked_after(self, start: date, team: str, worker: str) -> tuple[date | None, str, str]:
         rng = self.rng
         end = start + _days(int(rng.expovariate(1 / 650)) + 20)
-        end = min(end, self.life_end) if self.life_end < self.ctx.end else end
+        if self.life_end < self.ctx.end:
+            # Care ends by the 18th birthday, but never before it began (an episode that
+            # starts in the last days of childhood ends the day it starts).
+            end = max(start, min(end, self.life_end))
         legal = "V2" if self.child.uasc else _LEGAL(rng)
         legal_start = start
         if legal == "C1" and (start + _days(270)) <= min(end, self.ctx.end):

@@ -27,8 +27,13 @@ TARGETS = {  # rate: (England 2024-25, tolerance)
 
 
 @pytest.fixture(scope="module")
-def rates():
-    return measure(generate(20_000, seed=2025))
+def authority():
+    return generate(20_000, seed=2025)
+
+
+@pytest.fixture(scope="module")
+def rates(authority):
+    return measure(authority)
 
 
 @pytest.mark.slow
@@ -42,3 +47,11 @@ def test_rate_is_calibrated(rates, name):
 def test_plenty_of_each_kind(rates):
     counts = rates["_counts"]
     assert counts["referrals"] > 10_000 and counts["s47"] > 3_000 and counts["s47_icpc"] > 800
+
+
+@pytest.mark.slow
+def test_no_event_ends_before_it_starts(authority):
+    # The importer rejects such rows, so the round trip would silently lose them.
+    backwards = [(case.child.child_id, event.kind) for case in authority.iter_cases()
+                 for event in case.events if event.end is not None and event.end < event.start]
+    assert backwards == []
