@@ -8,6 +8,7 @@ from datetime import date
 
 from flask import current_app, request
 
+from audit_forms.rollup import TOO_FEW, TOO_FEW_LABEL
 from journeys.indicators import AGE_BANDS
 
 from ..db import get_session
@@ -154,20 +155,112 @@ def _group_order(by: str, names) -> list[str]:
     return sorted(names, key=lambda g: (g == NOT_RECORDED, g))
 
 
+def _cell(item: dict | None, unit: str | None) -> tuple[str, str]:
+    """A drill-down cell as (figure, n): "too few to compare" under TOO_FEW; why no rate."""
+    if item is None:
+        return "—", ""
+    if item.get("reason"):
+        return "—", item["reason"]
+    if item.get("too_few"):
+        return TOO_FEW_LABEL, n_text(item)
+    return shown(item["value"], unit), n_text(item)
+
+
+def _band_table(found: dict, columns: list[str]) -> dict:
+    """Bands down the side, a column per group: each count, with its share from TOO_FEW up."""
+    groups = found.get("groups", {})
+    bands = [b["band"] for b in found["bands"]]
+    rows = []
+    for i, band in enumerate(bands):
+        cells = []
+        for name in columns:
+            item = groups.get(name)
+            if item is None:
+                cells.append(("0", ""))
+                continue
+            b = item["bands"][i]
+            share = "" if item["too_few"] or b["percent"] is None else f"{b['percent']:.1f}%"
+            cells.append((f"{b['count']:,}", share))
+        rows.append({"label": band, "cells": cells})
+    totals = []
+    for name in columns:
+        item = groups.get(name)
+        n = item["denominator"] if item else 0
+        totals.append((f"{n:,}", TOO_FEW_LABEL if n < TOO_FEW else ""))
+    return {"label": found["label"], "rows": rows, "totals": totals}
+
+
+def _source_table(found: dict, columns: list[str]) -> dict:
+    """Sources down the side (most referrals first), a column per group: referrals, NFA."""
+    groups = found.get("groups", {})
+    totals: dict[str, int] = {}
+    for item in groups.values():
+        for source, figures in item["sources"].items():
+            totals[source] = totals.get(source, 0) + figures["referrals"]
+    rows = []
+    for source in sorted(totals, key=lambda s: (-totals[s], s)):
+        cells = []
+        for name in columns:
+            figures = (groups.get(name) or {}).get("sources", {}).get(source)
+            if figures is None:
+                cells.append({"referrals": "0", "nfa": "", "high": False})
+                continue
+            rate = TOO_FEW_LABEL if figures["too_few"] else f"{figures['nfa_rate']:.1f}%"
+            cells.append(
+                {
+                    "referrals": f"{figures['referrals']:,}",
+                    "nfa": f"{figures['nfa']:,} NFA: {rate}",
+                    "high": figures["high_nfa"],
+                }
+            )
+        rows.append({"label": source, "cells": cells})
+    return {"rows": rows}
+
+
+def _caseload_table(found: dict, columns: list[str]) -> dict:
+    """Children, workers and children per worker by team or locality; else why there is none."""
+    groups = found.get("groups")
+    if groups is None:
+        return {"note": found.get("groups_note"), "rows": []}
+    empty = {"value": None, "numerator": 0, "denominator": 0, "unallocated": 0, "too_few": True}
+    items = [groups.get(name, empty) for name in columns]
+    per_worker = [
+        (TOO_FEW_LABEL if i["too_few"] and i["denominator"] else shown(i["value"], None))
+        for i in items
+    ]
+    rows = [
+        ("Children with an allocated worker", [f"{i['numerator']:,}" for i in items]),
+        ("Allocated workers", [f"{i['denominator']:,}" for i in items]),
+        ("Children per worker", per_worker),
+        ("Children with no worker recorded", [f"{i['unallocated']:,}" for i in items]),
+    ]
+    return {"note": None, "rows": [{"label": label, "cells": cells} for label, cells in rows]}
+
+
 def _groups(found: dict, by: str) -> dict:
-    """Drill-down: a row per indicator that can be broken down, a column per group."""
+    """Drill-down: a row per indicator that can be broken down, a column per group.
+
+    Beside it, the duration and timing bands, the referral sources and the caseloads
+    by the same groups.  A rate, median or share over fewer than TOO_FEW cases is
+    shown as "too few to compare"; counts are shown as they are.
+    """
     keys = [k for k in TREND_KEYS if "groups" in found[k]]
-    names = {g for k in keys for g in found[k]["groups"]}
+    extra = ("assessment_duration_bands", "icpc_timing_bands", "referrals_by_source")
+    names = {g for k in (*keys, *extra) for g in found[k].get("groups", {})}
     columns = _group_order(by, names)
     rows = []
     for key in keys:
         unit = found[key].get("unit")
-        cells = []
-        for name in columns:
-            item = found[key]["groups"].get(name)
-            cells.append(("—", "") if item is None else (shown(item["value"], unit), n_text(item)))
+        cells = [_cell(found[key]["groups"].get(name), unit) for name in columns]
         rows.append({"label": found[key]["label"], "cells": cells})
-    return {"columns": columns, "rows": rows}
+    return {
+        "columns": columns,
+        "rows": rows,
+        "assessment_bands": _band_table(found["assessment_duration_bands"], columns),
+        "icpc_bands": _band_table(found["icpc_timing_bands"], columns),
+        "sources": _source_table(found["referrals_by_source"], columns),
+        "caseloads": _caseload_table(found["caseloads"], columns),
+    }
 
 
 def page_context(values: dict, population: int | None, *, partial: bool) -> dict:

@@ -50,6 +50,7 @@ from typing import Any
 from sqlalchemy import Date, Integer, cast, func, literal, or_, select
 from sqlmodel import Session
 
+from audit_forms.rollup import TOO_FEW
 from journeys import DEFAULT_LINK_RULES
 from journeys.indicators import (
     ASSESSMENT_BANDS,
@@ -71,7 +72,9 @@ from ..calendar import bank_holidays
 from ..models import Child, Event, Team
 
 __all__ = [
+    "CASELOAD_NOT_GROUPED",
     "GROUPINGS",
+    "NO_GROUP_POPULATION",
     "INDICATOR_LABELS",
     "compute_indicators",
     "indicator_trend",
@@ -91,6 +94,8 @@ GROUPINGS: dict[str, str] = {
     "locality": "Locality",
 }
 NOT_RECORDED = "Not recorded"
+#: Why a group has no rate per 10,000: the data hold one population, for the whole area.
+NO_GROUP_POPULATION = "no population figure for this group"
 ASSESSMENT_LIMIT = 45  # working days, Working Together 2023
 ICPC_LIMIT = 15
 
@@ -380,15 +385,42 @@ def _rate(key: str, hits: list[bool], keys: list[str] | None, **extra: Any) -> d
         num_by: Counter[str] = Counter(k for k, hit in zip(keys, hits, strict=True) if hit)
         found["groups"] = _sort_groups(
             {
-                g: {"value": percent(num_by[g], n), "numerator": num_by[g], "denominator": n}
+                g: {
+                    "value": percent(num_by[g], n),
+                    "numerator": num_by[g],
+                    "denominator": n,
+                    "too_few": n < TOO_FEW,
+                }
                 for g, n in den_by.items()
             }
         )
     return found
 
 
-def _per_10000(key: str, count: int, population: int | None) -> dict[str, Any]:
-    return _indicator(key, per_10000(count, population), count, population, "per 10000")
+def _per_10000(
+    key: str, count: int, population: int | None, counted: dict | None = None
+) -> dict[str, Any]:
+    """A rate per 10,000; by group, none (``counted``: the count it divides, with its groups)."""
+    found = _indicator(key, per_10000(count, population), count, population, "per 10000")
+    if counted is not None and "groups" in counted:
+        found["groups"] = {
+            g: {"value": None, "numerator": v["numerator"], "denominator": None,
+                "reason": NO_GROUP_POPULATION}
+            for g, v in counted["groups"].items()
+        }  # fmt: skip
+    return found
+
+
+def _band_groups(keys: list[str], values: list[int], bands) -> dict[str, dict]:
+    """Per group: its measured values in ``bands``; fewer than TOO_FEW are not compared."""
+    by_group: dict[str, list[int]] = defaultdict(list)
+    for k, d in zip(keys, values, strict=True):
+        by_group[k].append(d)
+    return _sort_groups(
+        {g: {"value": len(v), "numerator": len(v), "denominator": len(v),
+             "bands": _bands(band_counts(v, bands)), "too_few": len(v) < TOO_FEW}
+         for g, v in by_group.items()}
+    )  # fmt: skip
 
 
 def _bands(counts: dict[str, int]) -> list[dict[str, Any]]:
@@ -471,7 +503,7 @@ def _front_door(p: _Period, out: dict[str, dict]) -> None:
     out["contacts"] = _count("contacts", keyed(contacts_in, 2, None), len(contacts_in))
     out["referrals"] = _count("referrals", ref_keys, len(referrals_in))
     out["referral_rate_per_10000"] = _per_10000(
-        "referral_rate_per_10000", len(referrals_in), p.population
+        "referral_rate_per_10000", len(referrals_in), p.population, out["referrals"]
     )
     later_referrals = [r for r in data.referrals if r[2] >= S]
     contact_links = link_latest(
@@ -507,6 +539,10 @@ def _front_door(p: _Period, out: dict[str, dict]) -> None:
     out["referrals_by_source"] = _indicator(
         "referrals_by_source", flagged, flagged, len(sources), sources=sources
     )
+    if ref_keys is not None:
+        out["referrals_by_source"]["groups"] = _source_groups(
+            ref_keys, referrals_in, nfa, overall_nfa
+        )
 
     # -- re-referrals --------------------------------------------------------------------
     previous: dict[int, int] = {}
@@ -525,6 +561,31 @@ def _front_door(p: _Period, out: dict[str, dict]) -> None:
             )
         previous[child] = day
     out["rereferral_rate"] = _rate("rereferral_rate", rereferred, ref_keys)
+
+
+def _source_groups(
+    keys: list[str], referrals: list[tuple], nfa: list[bool], overall_nfa: float | None
+) -> dict[str, dict]:
+    """Per group: its referrals and NFA by source (a source's rate only from TOO_FEW up)."""
+    per: dict[str, dict[str | None, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for k, r, is_nfa in zip(keys, referrals, nfa, strict=True):
+        counts = per[k][r[4]]
+        counts[0] += 1
+        counts[1] += is_nfa
+    groups = {}
+    for g, by_source in per.items():
+        total = sum(n for n, _ in by_source.values())
+        groups[g] = {
+            "value": total, "numerator": total, "denominator": None,
+            "sources": {
+                source_label(src): {
+                    "referrals": n, "nfa": k, "nfa_rate": percent(k, n),
+                    "too_few": n < TOO_FEW, "high_nfa": is_high_nfa(k, n, overall_nfa),
+                }
+                for src, (n, k) in by_source.items()
+            },
+        }  # fmt: skip
+    return _sort_groups(groups)
 
 
 def _assessments(p: _Period, out: dict[str, dict]) -> list[tuple]:
@@ -572,6 +633,10 @@ def _assessments(p: _Period, out: dict[str, dict]) -> list[tuple]:
         negative=negative,
     )
     measured_keys = keyed(measured, 3, 6)
+    if measured_keys is not None:
+        out["assessment_duration_bands"]["groups"] = _band_groups(
+            measured_keys, from_referral, ASSESSMENT_BANDS
+        )
     out["assessments_within_45_rate"] = _rate(
         "assessments_within_45_rate",
         [d <= ASSESSMENT_LIMIT for d in from_referral],
@@ -601,7 +666,8 @@ def _assessments(p: _Period, out: dict[str, dict]) -> list[tuple]:
         for k, d in zip(measured_keys, from_referral, strict=True):
             by_group[k].append(d)
         out["median_assessment_duration"]["groups"] = _sort_groups(
-            {k: {"value": median(v), "numerator": None, "denominator": len(v)}
+            {k: {"value": median(v), "numerator": None, "denominator": len(v),
+                 "too_few": len(v) < TOO_FEW}
              for k, v in by_group.items()}
         )  # fmt: skip
     open_assess = [a for a in assess if a[2] <= E and (a[3] is None or a[3] > E)]
@@ -657,10 +723,13 @@ def _protection(p: _Period, out: dict[str, dict]) -> None:
         before_s47=before_s47,
         no_s47=no_s47,
     )
+    timed_keys = keyed(timed, 2, 5)
+    if timed_keys is not None:
+        out["icpc_timing_bands"]["groups"] = _band_groups(timed_keys, timing, ICPC_BANDS)
     out["icpc_within_15_rate"] = _rate(
         "icpc_within_15_rate",
         [d <= ICPC_LIMIT for d in timing],
-        keyed(timed, 2, 5),
+        timed_keys,
         before_s47=before_s47,
         no_s47=no_s47,
     )
@@ -730,12 +799,54 @@ def _at_end(p: _Period, out: dict[str, dict], open_assess: list[tuple], session:
         found["rate_per_10000"] = per_10000(len(children), p.population)
         out[f"{key}_at_end"] = found
         out[f"{key}_rate_per_10000"] = _per_10000(
-            f"{key}_rate_per_10000", len(children), p.population
+            f"{key}_rate_per_10000", len(children), p.population, found
         )
-    out["caseloads"] = _caseloads(allocation, session)
+    out["caseloads"] = _caseloads(allocation, session, p.groups.group_by if p.groups else None)
 
 
-def _caseloads(allocation: dict[int, tuple], session: Session) -> dict[str, Any]:
+#: Why caseloads have no drill-down by these: a worker's children span them.
+CASELOAD_NOT_GROUPED = {
+    "age_band": "A caseload is a worker's children, of every age: there is no caseload "
+    "per age band.",
+    "ethnicity": "A caseload is a worker's children, of every ethnicity: there is no caseload "
+    "per ethnic group.",
+}
+
+
+def _caseload_groups(
+    teams: list[dict], allocation: dict[int, tuple], by: str, localities: dict
+) -> dict[str, dict]:
+    """Children per worker by team or locality; fewer than TOO_FEW workers are not compared."""
+
+    def name(team: str | None) -> str:
+        if by == "team":
+            return team or NOT_RECORDED
+        return (localities.get(team) if team else None) or NOT_RECORDED
+
+    groups: dict[str, dict] = {}
+
+    def group(g: str) -> dict:
+        return groups.setdefault(
+            g, {"value": None, "numerator": 0, "denominator": 0, "unallocated": 0}
+        )
+
+    for team in teams:
+        found = group(name(None if team["team"] == NOT_RECORDED else team["team"]))
+        found["numerator"] += team["children"]
+        found["denominator"] += team["workers"]
+    for team, worker in allocation.values():
+        if not worker:
+            group(name(team))["unallocated"] += 1
+    for found in groups.values():
+        workers = found["denominator"]
+        found["value"] = round(found["numerator"] / workers, 1) if workers else None
+        found["too_few"] = workers < TOO_FEW
+    return _sort_groups(groups)
+
+
+def _caseloads(
+    allocation: dict[int, tuple], session: Session, group_by: str | None = None
+) -> dict[str, Any]:
     t = Team.__table__.c
     localities = dict(session.connection().execute(select(t.name, t.locality)).all())
     per_worker: Counter[tuple[str, str]] = Counter()
@@ -761,6 +872,11 @@ def _caseloads(allocation: dict[int, tuple], session: Session) -> dict[str, Any]
     for team in teams.values():
         team["per_worker"] = round(team["children"] / team["workers"], 1)
     allocated = sum(per_worker.values())
+    extra: dict[str, Any] = {}
+    if group_by in ("team", "locality"):
+        extra["groups"] = _caseload_groups(list(teams.values()), allocation, group_by, localities)
+    elif group_by in CASELOAD_NOT_GROUPED:
+        extra["groups_note"] = CASELOAD_NOT_GROUPED[group_by]
     return _indicator(
         "caseloads",
         round(allocated / len(workers), 1) if workers else None,
@@ -771,6 +887,7 @@ def _caseloads(allocation: dict[int, tuple], session: Session) -> dict[str, Any]
         teams=sorted(teams.values(), key=lambda t: t["team"]),
         unallocated=unallocated,
         busiest=workers[0]["children"] if workers else None,
+        **extra,
     )
 
 

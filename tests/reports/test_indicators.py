@@ -383,6 +383,101 @@ class TestDrillDown:
         assert self.groups(app, "team", "contacts") == {"Not recorded": 5}
 
 
+class TestDrillDownTables:
+    """The band, source and caseload tables by group, and the too-few-to-compare rule."""
+
+    @pytest.fixture
+    def by_team(self, app):
+        load(app, COHORT)
+        with session_scope(app) as session:
+            return compute_indicators(
+                session=session, start=START, end=END, population_under_18=10000, group_by="team"
+            )
+
+    def test_assessment_bands_by_team(self, by_team):
+        # North: A 40 working days from the referral, D the same day; South: F 47.
+        groups = by_team["assessment_duration_bands"]["groups"]
+        counts = {g: {b["band"]: b["count"] for b in v["bands"] if b["count"]}
+                  for g, v in groups.items()}  # fmt: skip
+        assert counts == {N: {"Same day": 1, "31–40": 1}, S: {"46–50": 1}}
+        assert {g: (v["denominator"], v["too_few"]) for g, v in groups.items()} == {
+            N: (2, True), S: (1, True),
+        }  # fmt: skip
+
+    def test_icpc_bands_by_team(self, by_team):
+        # North: R 5 and N 15 working days (P, before its S47, left out); South: O 16.
+        groups = by_team["icpc_timing_bands"]["groups"]
+        counts = {g: {b["band"]: b["count"] for b in v["bands"] if b["count"]}
+                  for g, v in groups.items()}  # fmt: skip
+        assert counts == {N: {"0–10": 1, "11–15": 1}, S: {"16–20": 1}}
+
+    def test_sources_by_team(self, by_team):
+        # North: A, C, D, G, H, N, R by the police, P by LA services.  South: I, O, Q
+        # by the police, E and F by health, B by a school (NFA), L other (NFA).
+        groups = by_team["referrals_by_source"]["groups"]
+        north, south = groups[N]["sources"], groups[S]["sources"]
+        assert {s: v["referrals"] for s, v in north.items()} == {
+            "6: Police": 7, "5A: LA services": 1,
+        }  # fmt: skip
+        assert {s: (v["referrals"], v["nfa"]) for s, v in south.items()} == {
+            "6: Police": (3, 0), "3A: Health services": (2, 0), "2A: Schools": (1, 1),
+            "8: Other": (1, 1),
+        }  # fmt: skip
+        assert (north["6: Police"]["nfa_rate"], north["6: Police"]["too_few"]) == (0.0, False)
+        assert south["6: Police"]["too_few"] is True  # 3 referrals: no rate to rank
+
+    def test_a_rate_over_fewer_than_five_is_too_few_to_compare(self, by_team):
+        groups = by_team["assessments_within_45_rate"]["groups"]
+        assert groups[N] == {"value": 100.0, "numerator": 2, "denominator": 2,
+                                  "too_few": True}  # A and D  # fmt: skip
+        referrals_nfa = by_team["nfa_rate"]["groups"]  # North 0 of 8, South 2 of 7
+        assert [(v["numerator"], v["denominator"], v["too_few"]) for v in
+                referrals_nfa.values()] == [(0, 8, False), (2, 7, False)]  # fmt: skip
+
+    def test_rates_per_10000_have_no_group_population(self, by_team):
+        groups = by_team["referral_rate_per_10000"]["groups"]
+        assert groups[N] == {"value": None, "numerator": 8, "denominator": None,
+                             "reason": "no population figure for this group"}  # fmt: skip
+        assert by_team["cin_rate_per_10000"]["groups"][S]["reason"]
+
+    def test_caseloads_by_team_and_locality_not_age(self, app, by_team):
+        # North: A, N, P with W1, G and H with W3; South: I with W2, W and Z with W4.
+        groups = by_team["caseloads"]["groups"]
+        assert {g: (v["numerator"], v["denominator"], v["value"], v["too_few"])
+                for g, v in groups.items()} == {N: (5, 2, 2.5, True), S: (3, 2, 1.5, True)}
+        with session_scope(app) as session:
+            by_place = compute_indicators(session=session, start=START, end=END,
+                                          group_by="locality")  # fmt: skip
+            by_age = compute_indicators(session=session, start=START, end=END,
+                                        group_by="age_band")  # fmt: skip
+        assert set(by_place["caseloads"]["groups"]) == {"Northside", "Southside"}
+        assert "groups" not in by_age["caseloads"]
+        assert "no caseload per age band" in by_age["caseloads"]["groups_note"]
+
+    def test_the_page_by_team(self, app, make_user, auth, client):
+        load(app, COHORT)
+        auth.login(make_user("a-viewer", "viewer"))
+        url = "/reports/indicators?from=2025-04-01&to=2026-03-31&by=team"
+        for headers in ({}, {"HX-Request": "true"}):  # without JS, and as the htmx swap
+            html = client.get(url, headers=headers).text
+            html = html[html.index('<div id="indicators-groups"'):]  # the drill-down
+            bands = html[html.index('id="indicators-groups-assessment-bands"'):]
+            bands = bands[: bands.index("</table>")]
+            assert "Same day" in bands and "too few to compare" in bands
+            assert "50.0%" not in bands  # North's 1 of 2: no share on a group of two
+            row = html[html.index("Assessments within 45 working days of the referral"):]
+            row = row[: row.index("</tr>")]
+            assert "too few to compare" in row and "2 of 2" in row and "100.0%" not in row
+            nfa = html[html.index(">Referrals resulting in no further action<"):]
+            nfa = nfa[: nfa.index("</tr>")]
+            assert "0.0%" in nfa and "28.6%" in nfa  # 8 and 7 referrals: compared
+            assert "no population figure for this group" in html
+            assert 'id="indicators-groups-sources"' in html
+            assert 'id="indicators-groups-caseloads"' in html
+        by_age = client.get(url.replace("team", "age_band"), headers={"HX-Request": "true"})
+        assert "no caseload per age band" in by_age.text
+
+
 class TestTrend:
     def test_quarters_ending_31_march(self):
         assert quarter_periods(END) == [
