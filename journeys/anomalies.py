@@ -126,7 +126,7 @@ def detect_anomalies(G: nx.DiGraph[str]) -> list[Anomaly]:
     ['cp_plan_without_icpc', 'cp_plan_same_day']
     """
     found: list[Anomaly] = []
-    nodes: _Nodes = {k: G.nodes[k] for k in G}
+    nodes: _Nodes = dict(G.nodes(data=True))
     order = sorted(G, key=lambda n: nodes[n]["pos"])
     by_kind: dict[str, list[str]] = {}
     for key in order:

@@ -31,7 +31,14 @@ from .events import (
     S47,
 )
 from .graph import POINT_KINDS, reading_order
-from .timeliness import BREACHED, OPEN, OVERDUE, Timeliness, check_timeliness
+from .timeliness import (
+    BREACHED,
+    DEFAULT_TIMELINESS_RULES,
+    OPEN,
+    OVERDUE,
+    Timeliness,
+    check_timeliness,
+)
 
 __all__ = [
     "STAGES",
@@ -512,7 +519,15 @@ def summarise_journey(
     anomalies = G.graph.get("anomalies")
     if anomalies is None:
         anomalies = detect_anomalies(G)
-    checks = check_timeliness(G, holidays=holidays)
+    # build_journey ran the same checks without a date beside those at as_of: reuse them
+    # when they were run with these rules and holidays.
+    checks = G.graph.get("timeliness_undated")
+    if (
+        checks is None
+        or G.graph.get("timeliness_rules") != DEFAULT_TIMELINESS_RULES
+        or (holidays is not None and frozenset(holidays) != G.graph.get("holidays"))
+    ):
+        checks = check_timeliness(G, holidays=holidays)
 
     team = worker = None
     for key in reversed(by_date):

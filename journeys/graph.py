@@ -12,7 +12,9 @@ Node attributes: ``kind``, ``start``, ``end``, ``occurrence``, ``attrs`` (a dict
 Edge attributes: ``rule``, ``step`` (``"up"``, ``"down"`` or None), ``primary``,
 ``days`` and ``working_days`` (from the cause's start to the event's start; negative
 when the link points back in time) and ``flags``.  ``G.graph`` holds ``as_of``,
-``holidays``, ``anomalies`` and ``timeliness`` (the checks as at ``as_of``).
+``holidays``, ``anomalies``, ``timeliness`` (the checks as at ``as_of``),
+``timeliness_undated`` (the same checks without a date, for :func:`summarise_journey`)
+and ``timeliness_rules`` (the rules they ran).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from .events import (
     S47,
     Event,
 )
-from .timeliness import DEFAULT_TIMELINESS_RULES, TimelinessRule, check_timeliness
+from .timeliness import DEFAULT_TIMELINESS_RULES, TimelinessRule, check_timeliness_twice
 
 __all__ = [
     "LinkRule",
@@ -322,7 +324,7 @@ class _Index:
     """Per-kind lists in date order, searched with bisect."""
 
     def __init__(self, G: nx.DiGraph[str], order: list[str]) -> None:
-        self.data: dict[str, dict[str, Any]] = {k: G.nodes[k] for k in G}
+        self.data: dict[str, dict[str, Any]] = dict(G.nodes(data=True))
         self.pos = {key: i for i, key in enumerate(order)}
         self.by_kind: dict[str, list[str]] = {}
         for key in order:
@@ -469,7 +471,7 @@ def reading_order(G: nx.DiGraph[str]) -> list[str]:
 
 
 def _number_episodes(G: nx.DiGraph[str], order: list[str]) -> None:
-    data: dict[str, dict[str, Any]] = {k: G.nodes[k] for k in G}
+    data: dict[str, dict[str, Any]] = dict(G.nodes(data=True))
     pred = G.pred
     number = 0
     for key in order:
@@ -589,7 +591,7 @@ def build_journey(
     )
     _link(G, order, rules, wd)
     _number_episodes(G, order)
-    data = {key: G.nodes[key] for key in order}
+    data: dict[str, dict[str, Any]] = dict(G.nodes(data=True))
     for key in order:
         if data[key]["kind"] not in ROOT_KINDS and not G.pred[key]:
             _flag(data[key], "unlinked")
@@ -601,7 +603,7 @@ def build_journey(
             _flag(G.edges[anomaly.edge], anomaly.code)
     G.graph["anomalies"] = anomalies
 
-    checks = check_timeliness(G, as_of=as_of, holidays=wd, rules=timeliness_rules)
+    checks, undated = check_timeliness_twice(G, as_of=as_of, holidays=wd, rules=timeliness_rules)
     for check in checks:
         if check.status in ("breached", "overdue"):
             mark = f"{'late' if check.status == 'breached' else 'overdue'}:{check.rule}"
@@ -609,4 +611,6 @@ def build_journey(
             if check.to_node is not None and G.has_edge(check.from_node, check.to_node):
                 _flag(G.edges[check.from_node, check.to_node], mark)
     G.graph["timeliness"] = checks
+    G.graph["timeliness_undated"] = undated
+    G.graph["timeliness_rules"] = tuple(timeliness_rules)
     return G

@@ -238,10 +238,18 @@ class Timeliness:
 
 
 class _Checker:
-    def __init__(self, wd: WorkingDays, as_of: date | None) -> None:
+    """Collects the results at ``as_of``; with ``undated``, also those without a date.
+
+    The two lists differ only for intervals still open: every closed result is the
+    same object in both, so one pass gives what two calls of ``check_timeliness``
+    (with and without ``as_of``) would.
+    """
+
+    def __init__(self, wd: WorkingDays, as_of: date | None, *, undated: bool = False) -> None:
         self.wd = wd
         self.as_of = as_of
         self.results: list[Timeliness] = []
+        self.undated: list[Timeliness] | None = [] if undated and as_of is not None else None
 
     def due(self, rule: TimelinessRule, start: date) -> date:
         if rule.unit == "working_days":
@@ -262,25 +270,27 @@ class _Checker:
         due = self.due(rule, start)
         closed = end is not None
         upto = end if end is not None else self.as_of
-        if upto is None:
-            self.results.append(
-                Timeliness(
-                    rule.key,
-                    rule.label,
-                    node,
-                    from_node,
-                    to_node,
-                    start,
-                    None,
-                    None,
-                    None,
-                    rule.limit,
-                    rule.unit,
-                    due,
-                    OPEN,
-                )
+        if end is None and (upto is None or self.undated is not None):
+            pending = Timeliness(
+                rule.key,
+                rule.label,
+                node,
+                from_node,
+                to_node,
+                start,
+                None,
+                None,
+                None,
+                rule.limit,
+                rule.unit,
+                due,
+                OPEN,
             )
-            return
+            if upto is None:
+                self.results.append(pending)
+                return
+            assert self.undated is not None
+            self.undated.append(pending)
         if not closed and upto < start:
             return  # not begun at the reference date
         working = self.wd.between(start, upto)
@@ -295,24 +305,25 @@ class _Checker:
             status = BREACHED if over > 0 else MET
         else:
             status = OVERDUE if over > 0 else OPEN
-        self.results.append(
-            Timeliness(
-                rule.key,
-                rule.label,
-                node,
-                from_node,
-                to_node,
-                start,
-                end,
-                working,
-                days,
-                rule.limit,
-                rule.unit,
-                due,
-                status,
-                max(over, 0),
-            )
+        result = Timeliness(
+            rule.key,
+            rule.label,
+            node,
+            from_node,
+            to_node,
+            start,
+            end,
+            working,
+            days,
+            rule.limit,
+            rule.unit,
+            due,
+            status,
+            max(over, 0),
         )
+        self.results.append(result)
+        if closed and self.undated is not None:
+            self.undated.append(result)
 
     def missing(self, rule: TimelinessRule, node: str, start: date, stopped: date | None) -> None:
         """Nothing recorded to end the interval: late if the work stopped after it was due."""
@@ -320,24 +331,25 @@ class _Checker:
         if stopped is None:
             self.judge(rule, node, node, None, start, None)
         elif stopped > due:
-            self.results.append(
-                Timeliness(
-                    rule.key,
-                    rule.label,
-                    node,
-                    node,
-                    None,
-                    start,
-                    None,
-                    None,
-                    None,
-                    rule.limit,
-                    rule.unit,
-                    due,
-                    BREACHED,
-                    (stopped - due).days,
-                )
+            result = Timeliness(
+                rule.key,
+                rule.label,
+                node,
+                node,
+                None,
+                start,
+                None,
+                None,
+                None,
+                rule.limit,
+                rule.unit,
+                due,
+                BREACHED,
+                (stopped - due).days,
             )
+            self.results.append(result)
+            if self.undated is not None:
+                self.undated.append(result)
 
 
 def _reviews(attrs: dict[str, Any]) -> tuple[list[date], bool]:
@@ -430,12 +442,45 @@ def check_timeliness(
     if holidays is None:
         holidays = G.graph.get("holidays", frozenset())
     wd = holidays if isinstance(holidays, WorkingDays) else WorkingDays(holidays)
-    nodes = {k: G.nodes[k] for k in G}
-    order = sorted(G, key=lambda n: nodes[n]["pos"])
+    return _run_checks(G, _Checker(wd, as_of), rules).results
+
+
+def _run_checks(
+    G: nx.DiGraph[str], checker: _Checker, rules: Sequence[TimelinessRule]
+) -> _Checker:
+    nodes: dict[str, dict[str, Any]] = dict(G.nodes(data=True))
+    order = sorted(nodes, key=lambda n: nodes[n]["pos"])
     by_kind: dict[str, list[str]] = {}
     for key in order:
         by_kind.setdefault(nodes[key]["kind"], []).append(key)
-    checker = _Checker(wd, as_of)
     for rule in rules:
         _check_rule(G, nodes, rule, by_kind.get(rule.from_kind, []), checker)
-    return checker.results
+    return checker
+
+
+def check_timeliness_twice(
+    G: nx.DiGraph[str],
+    *,
+    as_of: date,
+    holidays: WorkingDays,
+    rules: Sequence[TimelinessRule] = DEFAULT_TIMELINESS_RULES,
+) -> tuple[list[Timeliness], list[Timeliness]]:
+    """``check_timeliness`` at ``as_of`` and without a date, in one pass over the graph.
+
+    For :func:`journeys.build_journey`, which stores both so that
+    :func:`journeys.summarise_journey` need not run the checks again.
+
+    Examples
+    --------
+    >>> from journeys import Event, build_journey
+    >>> G = build_journey([Event("assessment", date(2026, 1, 5))], as_of=date(2026, 3, 31))
+    >>> dated, undated = check_timeliness_twice(G, as_of=date(2026, 3, 31),
+    ...                                         holidays=WorkingDays())
+    >>> dated == check_timeliness(G, as_of=date(2026, 3, 31)), undated == check_timeliness(G)
+    (True, True)
+    >>> [t.status for t in dated], [t.status for t in undated]
+    (['overdue'], ['open'])
+    """
+    checker = _run_checks(G, _Checker(holidays, as_of, undated=True), rules)
+    assert checker.undated is not None
+    return checker.results, checker.undated
