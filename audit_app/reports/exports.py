@@ -224,7 +224,7 @@ def evidence_tables(doc: dict[str, Any]) -> list[dict[str, Any]]:
             "rows": [
                 ["Cases planned (sampled, not reserves)", c["planned"]],
                 ["Cases due by the end of the period", c["due"]],
-                ["Completed (finalised) of those due", c["completed_of_due"]["summary"]],
+                ["Completed (submitted or later) of those due", c["completed_of_due"]["summary"]],
                 ["95% interval", _ci(c["completed_of_due"])],
                 ["Cases finalised", c["finalised"]],
                 ["Cases counted in this section", s5["number_audited"]],

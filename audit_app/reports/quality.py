@@ -220,6 +220,9 @@ def _audits_in(scope: Scope, *, session: Session) -> list[Audit]:
     return [a for a in audits if scope.start <= _audit_day(a) <= scope.end]
 
 
+COMPLETED_STATUSES = frozenset({"submitted", "moderated", "finalised"})
+
+
 def _planned(audit_ids: list[int], *, session: Session) -> list[AuditCase]:
     if not audit_ids:
         return []
@@ -515,7 +518,9 @@ def section5(
     planned: list[AuditCase] = data["planned"]
     audits_by_id = {a.id: a for a in data["audits"]}
     due = [c for c in planned if (c.due_date or _audit_day(audits_by_id[c.audit_id])) <= as_of]
-    completed_due = [c for c in due if c.status == "finalised"]
+    # Completed means the auditor has finished (submitted, moderated or finalised); which of
+    # those the figures count is the scope's choice (finalised only, by default).
+    completed_due = [c for c in due if c.status in COMPLETED_STATUSES]
     dist = grade_distribution(c.grade if c.grade in OFSTED_SCALE.values else None for c in cases)
 
     tags = Counter(t for c in cases for t in set(c.row.tags or []))
