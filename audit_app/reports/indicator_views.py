@@ -161,9 +161,12 @@ def _cell(item: dict | None, unit: str | None) -> tuple[str, str]:
         return "—", ""
     if item.get("reason"):
         return "—", item["reason"]
+    n = n_text(item)
+    if unit == "children per worker":
+        n = f"{item['numerator']:,} children, {item['denominator']:,} workers"
     if item.get("too_few"):
-        return TOO_FEW_LABEL, n_text(item)
-    return shown(item["value"], unit), n_text(item)
+        return TOO_FEW_LABEL, n
+    return shown(item["value"], unit), n
 
 
 def _band_table(found: dict, columns: list[str]) -> dict:

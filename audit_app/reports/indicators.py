@@ -806,9 +806,9 @@ def _at_end(p: _Period, out: dict[str, dict], open_assess: list[tuple], session:
 
 #: Why caseloads have no drill-down by these: a worker's children span them.
 CASELOAD_NOT_GROUPED = {
-    "age_band": "A caseload is a worker's children, of every age: there is no caseload "
+    "age_band": "A caseload is a worker’s children, of every age: there is no caseload "
     "per age band.",
-    "ethnicity": "A caseload is a worker's children, of every ethnicity: there is no caseload "
+    "ethnicity": "A caseload is a worker’s children, of every ethnicity: there is no caseload "
     "per ethnic group.",
 }
 
