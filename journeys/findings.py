@@ -97,6 +97,7 @@ STAGE_LABELS: dict[str, str] = {
 _STAGE_RANK = {stage: i for i, stage in enumerate(STAGES)}
 _PLAN_KINDS = (CIN_PLAN, CP_PLAN, LAC)
 PATH_MAX = 500  # the summary table's column width
+_Nodes = dict[str, dict[str, Any]]
 
 
 def _iso(day: date | None) -> str | None:
@@ -349,10 +350,10 @@ class JourneySummary:
         )
 
 
-def _path(G: nx.DiGraph[str], order: list[str]) -> str:
+def _path(nodes: _Nodes, order: list[str]) -> str:
     runs: list[list[Any]] = []
     for key in order:
-        short = G.nodes[key]["short"]
+        short = nodes[key]["short"]
         if runs and runs[-1][0] == short:
             runs[-1][1] += 1
         else:
@@ -363,29 +364,29 @@ def _path(G: nx.DiGraph[str], order: list[str]) -> str:
     return text
 
 
-def _stages(G: nx.DiGraph[str], order: list[str]) -> tuple[str, ...]:
+def _stages(G: nx.DiGraph[str], nodes: _Nodes, order: list[str]) -> tuple[str, ...]:
     reached: dict[str, str] = {}  # stage -> the last node in it
     for key in order:
-        stage = STAGE_OF_KIND.get(G.nodes[key]["kind"])
+        stage = STAGE_OF_KIND.get(nodes[key]["kind"])
         if stage is not None:
             reached[stage] = key
     seen: list[str] = []
     for key in order:
-        stage = STAGE_OF_KIND.get(G.nodes[key]["kind"])
+        stage = STAGE_OF_KIND.get(nodes[key]["kind"])
         if stage is not None and stage not in seen:
             seen.append(stage)
     if seen and seen[-1] in (REFERRAL, ASSESSMENT):
-        last = G.nodes[reached[seen[-1]]]
-        led = any(G.nodes[s]["kind"] != CLOSURE for s in G.successors(reached[seen[-1]]))
+        last = nodes[reached[seen[-1]]]
+        led = any(nodes[s]["kind"] != CLOSURE for s in G.successors(reached[seen[-1]]))
         if not led and (last["attrs"].get("nfa") is True or last["end"] is not None):
             seen.append(NFA)
     return tuple(seen)
 
 
-def _episode_stages(G: nx.DiGraph[str], order: list[str]) -> dict[int, str]:
+def _episode_stages(nodes: _Nodes, order: list[str]) -> dict[int, str]:
     furthest: dict[int, str] = {}
     for key in order:
-        node = G.nodes[key]
+        node = nodes[key]
         stage = STAGE_OF_KIND.get(node["kind"])
         episode = node["episode"]
         if stage is None or episode is None or node["kind"] == CONTACT:
@@ -396,15 +397,15 @@ def _episode_stages(G: nx.DiGraph[str], order: list[str]) -> dict[int, str]:
 
 
 def _referral_findings(
-    G: nx.DiGraph[str], referrals: list[str], history_start: date | None, order: list[str]
+    nodes: _Nodes, referrals: list[str], history_start: date | None, order: list[str]
 ) -> tuple[ReferralFinding, ...]:
-    furthest = _episode_stages(G, order)
+    furthest = _episode_stages(nodes, order)
     found = []
     for i, key in enumerate(referrals):
-        node = G.nodes[key]
+        node = nodes[key]
         day: date = node["start"]
         year_before = add_months(day, -12)
-        previous: date | None = G.nodes[referrals[i - 1]]["start"] if i else None
+        previous: date | None = nodes[referrals[i - 1]]["start"] if i else None
         count = node["attrs"].get("referrals_last_12m")
         rereferral: bool | None
         if previous is not None and previous >= year_before:
@@ -432,13 +433,11 @@ def _referral_findings(
     return tuple(found)
 
 
-def _plans(
-    G: nx.DiGraph[str], order: list[str], history_start: date | None
-) -> tuple[PlanSpan, ...]:
+def _plans(nodes: _Nodes, order: list[str], history_start: date | None) -> tuple[PlanSpan, ...]:
     spans = []
     cp_seen = 0
     for key in order:
-        node = G.nodes[key]
+        node = nodes[key]
         kind = node["kind"]
         if kind not in _PLAN_KINDS:
             continue
@@ -507,13 +506,13 @@ def summarise_journey(
     >>> summarise_journey(build_journey([], as_of=date(2025, 1, 1))).path
     ''
     """
-    nodes = G.nodes
+    nodes: _Nodes = dict(G.nodes(data=True))
     order = reading_order(G)
-    by_date = sorted(G, key=lambda n: nodes[n]["pos"])
+    by_date = sorted(nodes, key=lambda n: nodes[n]["pos"])
     referrals = [k for k in by_date if nodes[k]["kind"] == REFERRAL]
     stages_reached = {STAGE_OF_KIND[nodes[k]["kind"]] for k in G if nodes[k]["kind"] != CLOSURE}
-    referral_findings = _referral_findings(G, referrals, history_start, by_date)
-    plans = _plans(G, by_date, history_start)
+    referral_findings = _referral_findings(nodes, referrals, history_start, by_date)
+    plans = _plans(nodes, by_date, history_start)
     cp = [p for p in plans if p.kind == CP_PLAN]
 
     anomalies = G.graph.get("anomalies")
@@ -548,11 +547,11 @@ def summarise_journey(
     factors.pop("", None)
     outcomes = [NFA] if any(r.nfa for r in referral_findings) else []
     outcomes += [s for s in (EARLY_HELP, "cin", S47, CP_PLAN, LAC) if s in stages_reached]
-    steps: list[str] = [G.edges[e]["step"] for e in G.edges if G.edges[e]["step"]]
+    steps: list[str] = [step for _, _, step in G.edges(data="step") if step]
 
     return JourneySummary(
-        path=_path(G, order),
-        stages=_stages(G, order),
+        path=_path(nodes, order),
+        stages=_stages(G, nodes, order),
         furthest_stage=max(stages_reached, key=_STAGE_RANK.__getitem__, default=None),
         event_count=G.number_of_nodes(),
         episode_count=len(referrals),
