@@ -6,6 +6,7 @@ import calendar
 from bisect import bisect_right
 from collections.abc import Collection
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from .calendar import working_days_between
 from .errors import JourneyError
@@ -85,7 +86,7 @@ class WorkingDays:
 
     def __init__(self, holidays: Collection[date] = frozenset()) -> None:
         self.holidays = frozenset(holidays)
-        self._weekday_holidays = sorted(d for d in self.holidays if d.weekday() < 5)
+        self._weekday_holidays = _weekday_holidays(self.holidays)
 
     def between(self, start: date, end: date) -> int:
         if end < start:
@@ -115,6 +116,15 @@ class WorkingDays:
                 break
             day, counted = _add_weekdays(day, passed - counted), passed
         return day
+
+
+@lru_cache(maxsize=64)
+def _weekday_holidays(holidays: frozenset[date]) -> tuple[date, ...]:
+    """The holidays that fall on a weekday, sorted (shared between calls, so a tuple).
+
+    A rebuild makes a ``WorkingDays`` per journey from a handful of holiday sets.
+    """
+    return tuple(sorted(d for d in holidays if d.weekday() < 5))
 
 
 def _add_weekdays(day: date, n: int) -> date:
