@@ -212,13 +212,18 @@ class JourneySummary(SQLModel, table=True):
     the indexed columns; ``data`` holds the whole summary as ``journeys`` returns it.
     """
 
+    # The case list's order (latest referral first, then child id), read along one index.
+    __table_args__ = (
+        Index("ix_journeysummary_latest_referral_child_id", "latest_referral", "child_id"),
+    )
+
     child_id: int = Field(foreign_key="child.id", primary_key=True)
     events_hash: str = Field(max_length=64)
     path: str = Field(default="", max_length=500)
     furthest_stage: str | None = Field(default=None, max_length=16, index=True)
     referral_count: int = 0
     first_referral: date | None = Field(default=None, index=True)
-    latest_referral: date | None = Field(default=None, index=True)
+    latest_referral: date | None = None  # indexed with child_id: see __table_args__
     latest_source: str | None = Field(default=None, max_length=16, index=True)
     team: str | None = Field(default=None, max_length=200, index=True)
     worker: str | None = Field(default=None, max_length=200, index=True)
