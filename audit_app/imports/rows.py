@@ -84,7 +84,23 @@ class Row:
         return any(p.severity == WARNING for p in self.problems)
 
 
+def _text(value: Any) -> Parsed:
+    text = clean_text(value)
+    return Parsed(text, "exact" if text else "blank")
+
+
+_PARSERS: dict[str, Callable[[Any], Parsed]] = {}
+
+
 def _parser(kind: str) -> Callable[[Any], Parsed]:
+    """The parser of ``kind``, made once per kind."""
+    parser = _PARSERS.get(kind)
+    if parser is None:
+        parser = _PARSERS[kind] = _make_parser(kind)
+    return parser
+
+
+def _make_parser(kind: str) -> Callable[[Any], Parsed]:
     if kind == "date":
         return to_date
     if kind == "int":
@@ -94,7 +110,7 @@ def _parser(kind: str) -> Callable[[Any], Parsed]:
     if kind == "yn":
         return lambda v: to_bool(v, yn_exact=True)
     if kind == "text":
-        return lambda v: Parsed(clean_text(v), "exact" if clean_text(v) else "blank")
+        return _text
     return lambda v: to_code(kind, v)
 
 
@@ -140,6 +156,9 @@ class RowBuilder:
         name: str | None = None,
     ) -> Any:
         """The stored value of ``value``, or None; warns or errors as the value deserves."""
+        if not required and (value is None or value == ""):
+            # Most cells are empty: every parser reads them as blank, with no problem.
+            return None
         if self.too_long(column, value):
             return None
         parsed = _parser(kind)(value)

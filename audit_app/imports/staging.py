@@ -43,6 +43,18 @@ def _dump(data: dict[str, Any]) -> str:
     )
 
 
+def _iso(value: Any) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+#: The staged form of an event's data: the text :func:`_dump` gives, in one pass.
+_dump_event = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_iso).encode
+
+#: Accepted events are written to the stage database this many at a time.
+FLUSH_EVERY = 5000
+
 DATE_FIELDS = {name for name, kind in EVENT_FIELDS.items() if kind is date}
 
 
@@ -75,6 +87,9 @@ class Stage:
         )
         self.children: dict[str, list[Any]] = {}  # ref -> [attrs dict, raw dict]
         self.events = 0
+        self._pending: list[tuple] = []  # accepted events not yet written to ``ev``
+        self._unnumbered: set[int] = set()  # hashes of (ref, kind, start, fp), occ not given
+        self._numbered: set[int] = set()  # hashes of (ref, kind, start, occ)
 
     def close(self) -> None:
         self.db.close()
@@ -97,23 +112,31 @@ class Stage:
         report.count(row.list_key, rejected=False, warned=row.warned or bool(conflicts))
 
     def _check_events(self, row: Row) -> None:
+        """Stage the row's events unless they repeat earlier rows (duplicates are ignored).
+
+        The duplicate check is set-based: hashes of the keys staged so far, in memory.
+        Only a hit (a true duplicate, or very rarely two keys with the same hash) asks
+        the stage database, which then gives the exact answer.  The events of accepted
+        rows are written a chunk at a time.
+        """
         pending = []
+        keys = []
         for event in row.events:
             data = {
                 "end": event.end,
-                "f": {k: _jsonable(v) for k, v in event.fields.items()},
-                "d": {k: _jsonable(v) for k, v in event.details.items()},
+                "f": event.fields,
+                "d": event.details,
                 "r": event.raw,
             }
-            text = _dump(data)
+            text = _dump_event(data)
             fp = hashlib.sha1(text.encode()).hexdigest()
             key = (row.child_ref, event.kind, event.start.isoformat())
             if event.occurrence is None:
-                same = self.db.execute(
+                seen = hash((*key, fp))
+                if seen in self._unnumbered and self._stored(
                     "SELECT 1 FROM ev WHERE ref=? AND kind=? AND start=? AND occ IS NULL AND fp=?",
                     (*key, fp),
-                ).fetchone()
-                if same:
+                ):
                     row.problems.append(
                         Problem(
                             WARNING,
@@ -124,11 +147,13 @@ class Stage:
                         )
                     )
                     continue
+                keys.append((self._unnumbered, seen))
             else:
-                other = self.db.execute(
+                seen = hash((*key, event.occurrence))
+                other = seen in self._numbered and self._stored(
                     "SELECT fp FROM ev WHERE ref=? AND kind=? AND start=? AND occ=?",
                     (*key, event.occurrence),
-                ).fetchone()
+                )
                 if other and other[0] == fp:
                     row.problems.append(
                         Problem(
@@ -149,12 +174,28 @@ class Stage:
                         )
                     )
                     return
+                keys.append((self._numbered, seen))
             pending.append((*key, event.occurrence, fp, text))
         if not any(p.severity == ERROR for p in row.problems):
-            self.db.executemany(
-                "INSERT INTO ev (ref, kind, start, occ, fp, data) VALUES (?,?,?,?,?,?)", pending
-            )
+            for seen_set, seen in keys:
+                seen_set.add(seen)
+            self._pending.extend(pending)
             self.events += len(pending)
+            if len(self._pending) >= FLUSH_EVERY:
+                self._flush()
+
+    def _stored(self, sql: str, params: tuple) -> tuple | None:
+        """The first staged row answering ``sql``, with every pending event written first."""
+        self._flush()
+        return self.db.execute(sql, params).fetchone()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self.db.executemany(
+                "INSERT INTO ev (ref, kind, start, occ, fp, data) VALUES (?,?,?,?,?,?)",
+                self._pending,
+            )
+            self._pending.clear()
 
     def _merge_child(self, row: Row) -> list[Problem]:
         """Later rows fill gaps in a child's attributes; a disagreement is a warning."""
@@ -187,6 +228,9 @@ class Stage:
 
     def finish(self) -> None:
         """Number same-day events in file order and write the children to disk."""
+        self._flush()
+        self._unnumbered.clear()
+        self._numbered.clear()
         # Numbered into a side table first: updating in place would renumber as it goes.
         self.db.executescript(
             """
