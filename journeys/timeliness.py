@@ -445,9 +445,7 @@ def check_timeliness(
     return _run_checks(G, _Checker(wd, as_of), rules).results
 
 
-def _run_checks(
-    G: nx.DiGraph[str], checker: _Checker, rules: Sequence[TimelinessRule]
-) -> _Checker:
+def _run_checks(G: nx.DiGraph[str], checker: _Checker, rules: Sequence[TimelinessRule]) -> _Checker:
     nodes: dict[str, dict[str, Any]] = dict(G.nodes(data=True))
     order = sorted(nodes, key=lambda n: nodes[n]["pos"])
     by_kind: dict[str, list[str]] = {}
