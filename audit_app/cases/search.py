@@ -308,11 +308,15 @@ def _filtered(query, filters: CaseFilters, user):
 def _page_ids(filters: CaseFilters, user, *, session: Session, total: int, page: int) -> list[int]:
     """The child ids on ``page``: latest referral first, no referral last, then newest id.
 
-    Read in two parts so each follows the index on (latest_referral, child_id) on every
-    database: the dated summaries backwards along it, then those with no referral date
-    (which PostgreSQL's index would otherwise put first).
+    Read backwards along the index on (latest_referral, child_id).  SQLite sorts NULLs
+    first, so one read gives that order; elsewhere it is read in two parts, the dated
+    summaries then those with no referral date (which PostgreSQL's index puts first).
     """
     start = (page - 1) * PAGE_SIZE
+    if session.get_bind().dialect.name == "sqlite":  # SQLite puts NULLs last already: one read
+        query = _filtered(select(S.child_id), filters, user)
+        query = query.order_by(S.latest_referral.desc(), S.child_id.desc())
+        return list(session.execute(query.offset(start).limit(PAGE_SIZE)).scalars())
     undated = session.execute(
         _filtered(select(func.count()), filters, user).where(S.latest_referral.is_(None))
     ).scalar_one()

@@ -9,7 +9,7 @@ from audit_app.models import AccessLog, Child, JourneySummary
 from audit_app.summaries import rebuild_summaries
 
 from .cohort import AS_OF, load_cohort
-from .helpers import assign, child, engine_of, load
+from .helpers import assign, child, engine_of, event, load
 
 HX = {"HX-Request": "true"}
 
@@ -176,3 +176,34 @@ def test_children_without_a_summary_are_counted_in_a_warning(manager, client, ap
     rebuild_summaries(engine=engine_of(app))
     page = client.get(f"/cases/?as_of={AS_OF}").text
     assert "no journey summary yet" not in page and refs(page) >= {"A1", "B2"}
+
+
+def ordered_refs(html: str) -> list[str]:
+    """The child IDs listed in the results, in the order shown (once each)."""
+    rows = html.split('id="case-rows"', 1)[1]
+    return list(dict.fromkeys(re.findall(r'href="/cases/([^"?]+)[^"]*"', rows)))
+
+
+def test_newest_referral_first_then_children_with_no_referral_across_pages(
+    app, tmp_path, make_user, auth, client
+):
+    # R00-R19 referred on 1-20 March 2025 (R10 and R11 the same day); N00-N09 never referred.
+    days = [f"2025-03-{i + 1:02d}" for i in range(20)]
+    days[11] = days[10]
+    events = [
+        event(f"R{i:02d}", "referral", day, source="6", team="North", worker="Worker A")
+        for i, day in enumerate(days)
+    ]
+    children = [child(f"R{i:02d}") for i in range(20)] + [child(f"N{i:02d}") for i in range(10)]
+    load(app, tmp_path / "mixed", children, events)
+    auth.login(make_user("manager", "practice_manager"))
+    first = ordered_refs(client.get("/cases/").text)
+    second = ordered_refs(client.get("/cases/?page=2").text)
+    dated = [f"R{i:02d}" for i in range(19, -1, -1)]
+    dated[8:10] = ["R11", "R10"]  # same day: the later-loaded child first
+    undated = [f"N{i:02d}" for i in range(9, -1, -1)]  # never referred: the later-loaded first
+    assert first + second == dated + undated
+    assert len(first) == 25
+    north = ordered_refs(client.get("/cases/?team=North&page=1").text)
+    assert north == dated  # a filter keeps the order and leaves out the unreferred
+    assert ordered_refs(client.get("/cases/?q=N&page=1").text) == undated
