@@ -902,24 +902,14 @@ def case_tags(audit_case_id: int):
         )
     allowed = learning_tags()
     chosen = [t for t in allowed if t in request.form.getlist("tags")]
-    if not update_case_fields(
+    return _save_case_fields(
         case,
-        read_version=_version(request.form.get("case_version")),
-        session=get_session(),
+        "tags",
+        "Someone else changed this audit's tags or response since you opened it. "
+        "Check them and save again",
+        "#case-tags",
         tags=chosen,
-    ):
-        return _page(
-            case,
-            status=409,
-            errors=[
-                (
-                    "tags",
-                    "Someone else changed this audit's tags or response "
-                    "since you opened it. Check them and save again",
-                )
-            ],
-        )
-    return redirect(url_for("audits.case_page", audit_case_id=case.id) + "#case-tags", 303)
+    )
 
 
 @bp.route("/case/<int:audit_case_id>/response", methods=["POST"])
@@ -939,21 +929,23 @@ def case_response(audit_case_id: int):
                 )
             ],
         )
+    return _save_case_fields(
+        case,
+        "practitioner_response",
+        "Someone else changed this audit since you opened it. "
+        "Check the response shown and save again",
+        "#case-response",
+        practitioner_response=text,
+    )
+
+
+def _save_case_fields(case, field: str, conflict: str, anchor: str, **values):
+    """Compare-and-set ``values`` on the case: back to the page, or 409 naming ``field``."""
     if not update_case_fields(
         case,
         read_version=_version(request.form.get("case_version")),
         session=get_session(),
-        practitioner_response=text,
+        **values,
     ):
-        return _page(
-            case,
-            status=409,
-            errors=[
-                (
-                    "practitioner_response",
-                    "Someone else changed this audit since you opened it. "
-                    "Check the response shown and save again",
-                )
-            ],
-        )
-    return redirect(url_for("audits.case_page", audit_case_id=case.id) + "#case-response", 303)
+        return _page(case, status=409, errors=[(field, conflict)])
+    return redirect(url_for("audits.case_page", audit_case_id=case.id) + anchor, 303)

@@ -13,11 +13,7 @@ from .tables import csv_rows, csv_sources
 
 __all__ = ["CHILD_COLUMNS", "EVENT_COLUMNS", "read_app_csv", "is_app_csv"]
 
-try:  # the generator's own constants, when its module is there
-    from seed_cases.csv_format import CHILD_COLUMNS, EVENT_COLUMNS  # type: ignore
-except ImportError:  # pragma: no cover - until seed_cases/csv_format.py lands
-    CHILD_COLUMNS = ("child_id", "sex", "ethnicity", "dob", "expected_dob", "disability", "uasc")
-    EVENT_COLUMNS = ("child_id", "kind", "start", "end", "occurrence", *EVENT_FIELDS)
+from seed_cases.csv_format import CHILD_COLUMNS, EVENT_COLUMNS  # the generator's own columns
 
 CHILD_KINDS = {
     "sex": "sex",

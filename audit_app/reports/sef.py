@@ -9,7 +9,7 @@ from flask import Response as FlaskResponse
 from flask import abort, current_app, g, redirect, request, url_for
 from sqlmodel import select
 
-from ..access import log_access
+from ..access import can_view_child, log_access
 from ..charts.bars import bar_chart_svg
 from ..charts.histogram import histogram_svg
 from ..charts.sankey import sankey_svg
@@ -505,13 +505,18 @@ def sef_quote_pick():
     return redirect(url_for("reports.sef_quotes") + f"#quote-{quote.id}", 303)
 
 
+def _quote_or_404(session, quote_id: int) -> Quote:
+    quote = session.get(Quote, quote_id)
+    if quote is None:
+        abort(404)
+    return quote
+
+
 @bp.post("/sef/quotes/<int:quote_id>")
 @requires("edit_sef")
 def sef_quote_save(quote_id):
     session = get_session()
-    quote = session.get(Quote, quote_id)
-    if quote is None:
-        abort(404)
+    quote = _quote_or_404(session, quote_id)
     if "text" not in request.form:
         abort(400)
     quote.text = request.form["text"].strip()[:5000]
@@ -556,9 +561,7 @@ def sef_quote_save(quote_id):
 @requires("edit_sef")
 def sef_quote_delete(quote_id):
     session = get_session()
-    quote = session.get(Quote, quote_id)
-    if quote is None:
-        abort(404)
+    quote = _quote_or_404(session, quote_id)
     session.delete(quote)
     session.commit()
     return redirect(url_for("reports.sef_quotes"), 303)
@@ -571,20 +574,7 @@ def _may_see(child: Child, session) -> bool:
     user = g.user
     if user.roles & {"admin", "qa_lead", "practice_manager"}:
         return True
-    try:
-        from ..access import can_view_child
-    except ImportError:
-        can_view_child = None
-    if can_view_child is not None:
-        return bool(can_view_child(user, child.id, session=session))
-    return (
-        session.exec(
-            select(AuditCase.id).where(
-                AuditCase.child_id == child.id, AuditCase.auditor_id == user.id
-            )
-        ).first()
-        is not None
-    )
+    return bool(can_view_child(user, child.id, session=session))
 
 
 @bp.get("/pseudonyms")

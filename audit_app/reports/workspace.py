@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from ..models import Audit, SefSection, User
 from .exports import CHECKLIST, SECTIONS
+from .indicators import compute_indicators, indicator_trend
 from .quality import Scope, scoped_cases, section5, section8a
 
 __all__ = [
@@ -229,15 +230,6 @@ def default_scope(today: date) -> Scope:
 
 def _service(scope: Scope, *, session: Session, population: int | None) -> dict[str, Any]:
     """SEF 8(b) from the indicators module (built beside this one), as JSON-ready data."""
-    try:
-        from .indicators import compute_indicators, indicator_trend
-    except ImportError:
-        return {
-            "available": False,
-            "indicators": {},
-            "trend": None,
-            "note": "The evidence base indicators are not available in this version.",
-        }
     indicators = compute_indicators(
         session=session, start=scope.start, end=scope.end, population_under_18=population
     )
