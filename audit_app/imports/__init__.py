@@ -1,9 +1,10 @@
 """Loading an authority's case data: Annex A, CIN census XML or the app's CSV.
 
 :func:`run_import` is the one entry point (CLI, upload page, tests).  It stages and
-validates the whole file first, diffs it against the database with reads only, then
-writes everything in one short transaction, so the data commit together or not at
-all.  Every attempt, refused and failed ones too, is kept as an ``ImportBatch``.
+validates the whole file first, diffs it against the database with reads only,
+prepares the rows in the database's storage form (SQLite), then writes everything in
+one short transaction, so the data commit together or not at all.  Every attempt,
+refused and failed ones too, is kept as an ``ImportBatch``.
 """
 
 import hashlib
@@ -19,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
+from ..db import write_intent
 from ..models import ImportBatch
 from . import merge
 from .annex_a import read_annex_a
@@ -301,11 +303,20 @@ def _finish(
     summary = _summary(report, dry_run)
     if dry_run:
         return _close(engine, batch_id, "dry-run", summary, report, changed)
-    say(f"Writing {report.events['added'] + report.events['changed']:,} events to the database")
+    events = report.events["added"] + report.events["changed"]
+    if merge.can_prepare(engine):
+        # Outside the database's write lock: the final transaction only copies rows.
+        say(f"Preparing {events:,} events for the database")
+        merge.prepare(stage, engine.dialect, batch_id)
+    say(f"Writing {events:,} events to the database")
     values = _final_values("committed", summary, report, changed)
-    with engine.begin() as conn:
-        merge.write(stage, conn, batch_id)
-        _set(conn, batch_id, **values)
+    intent = write_intent.set(True)  # SQLite: BEGIN IMMEDIATE, queueing for the lock up front
+    try:
+        with merge.attached(engine, stage) as conn, conn.begin():
+            merge.write(stage, conn, batch_id)
+            _set(conn, batch_id, **values)
+    finally:
+        write_intent.reset(intent)
     _rebuild_journeys(engine, changed, say)
     return ImportResult(batch_id, "committed", summary, report.to_json(), changed)
 

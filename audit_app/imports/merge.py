@@ -6,11 +6,12 @@ the file leaves blank keeps it; nothing is deleted because a later file lacks it
 """
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import Connection, Dialect, Engine, bindparam, insert, select, text, update
 
 from journeys import EVENT_FIELDS
 
@@ -140,16 +141,62 @@ def _execute(conn: Connection, statement: Any, rows: list[dict[str, Any]]) -> No
         conn.execute(statement, rows)
 
 
+CHILD_INSERT = ("child_ref", *CHILD_COLUMNS, "batch_id", "updated_at")
+CHILD_UPDATE = (*CHILD_COLUMNS, "batch_id", "updated_at")
+EVENT_INSERT = ("kind", "start_date", "occurrence", *EVENT_COLUMNS, "batch_id")
+EVENT_UPDATE = (*EVENT_COLUMNS, "batch_id")
+
+
+def _child_rows(chunk: list[tuple], key: str, batch_id: int | None, now: datetime) -> list[dict]:
+    """Staged children (``(key, merged)``) as the column values the write stores."""
+    return [
+        {key: k, **_loads(m, CHILD_DATES), "batch_id": batch_id, "updated_at": now}
+        for k, m in chunk
+    ]
+
+
+def _event_inserts(chunk: list[tuple], batch_id: int | None) -> list[dict]:
+    """Staged new events (``(child, kind, start, occ, merged)``) as column values."""
+    return [
+        {
+            "child_id": child,
+            "kind": kind,
+            "start_date": date.fromisoformat(start),
+            "occurrence": occ,
+            **_loads(m, EVENT_DATES),
+            "batch_id": batch_id,
+        }
+        for child, kind, start, occ, m in chunk
+    ]
+
+
+def _event_updates(chunk: list[tuple], batch_id: int | None) -> list[dict]:
+    return [{"_id": i, **_loads(m, EVENT_DATES), "batch_id": batch_id} for i, m in chunk]
+
+
+_NEW_CHILDREN = "SELECT ref, merged FROM ch WHERE action='insert' ORDER BY ref"
+_CHANGED_CHILDREN = "SELECT db_id, merged FROM ch WHERE action='update' ORDER BY db_id"
+_NEW_EVENTS = (
+    "SELECT {child}, ev.kind, ev.start, ev.occ, ev.merged FROM ev {join}"
+    "WHERE ev.action='insert' ORDER BY ev.seq"
+)
+_CHANGED_EVENTS = "SELECT db_id, merged FROM ev WHERE action='update' ORDER BY db_id"
+
+
 def write(stage: Stage, conn: Connection, batch_id: int | None) -> None:
-    """Write the staged inserts and updates on ``conn``, inside the caller's transaction."""
+    """Write the staged inserts and updates on ``conn``, inside the caller's transaction.
+
+    After :func:`prepare` (SQLite) the rows are already in the database's storage form
+    in the stage, attached to ``conn`` (:func:`attached`): a few set-based statements
+    copy them.  Otherwise (PostgreSQL) the rows are sent from Python.
+    """
+    if stage.prepared:
+        _write_attached(conn, stage)
+        return
     now = datetime.now(UTC)
-    cursor = stage.db.execute("SELECT ref, merged FROM ch WHERE action='insert' ORDER BY ref")
+    cursor = stage.db.execute(_NEW_CHILDREN)
     while chunk := cursor.fetchmany(CHUNK):
-        rows = [
-            {"child_ref": ref, **_loads(m, CHILD_DATES), "batch_id": batch_id, "updated_at": now}
-            for ref, m in chunk
-        ]
-        _execute(conn, insert(CHILD_T), rows)
+        _execute(conn, insert(CHILD_T), _child_rows(chunk, "child_ref", batch_id, now))
     new_refs = [r for (r,) in stage.db.execute("SELECT ref FROM ch WHERE action='insert'")]
     for start in range(0, len(new_refs), CHUNK):
         refs = new_refs[start : start + CHUNK]
@@ -159,47 +206,168 @@ def write(stage: Stage, conn: Connection, batch_id: int | None) -> None:
         stage.db.executemany("UPDATE ch SET db_id=? WHERE ref=?", [(i, r) for r, i in new_ids])
 
     child_update = update(CHILD_T).where(CHILD_T.c.id == bindparam("_id"))
-    cursor = stage.db.execute("SELECT db_id, merged FROM ch WHERE action='update'")
+    cursor = stage.db.execute(_CHANGED_CHILDREN)
     while chunk := cursor.fetchmany(CHUNK):
-        _execute(
-            conn,
-            child_update,
-            [
-                {"_id": i, **_loads(m, CHILD_DATES), "batch_id": batch_id, "updated_at": now}
-                for i, m in chunk
-            ],
-        )
+        _execute(conn, child_update, _child_rows(chunk, "_id", batch_id, now))
 
     cursor = stage.db.execute(
-        "SELECT ch.db_id, ev.kind, ev.start, ev.occ, ev.merged FROM ev JOIN ch ON ch.ref = ev.ref "
-        "WHERE ev.action='insert' ORDER BY ev.seq"
+        _NEW_EVENTS.format(child="ch.db_id", join="JOIN ch ON ch.ref = ev.ref ")
     )
     while chunk := cursor.fetchmany(CHUNK * 2):
-        _execute(
-            conn,
-            insert(EVENT_T),
-            [
-                {
-                    "child_id": child_id,
-                    "kind": kind,
-                    "start_date": date.fromisoformat(start),
-                    "occurrence": occ,
-                    **_loads(m, EVENT_DATES),
-                    "batch_id": batch_id,
-                }
-                for child_id, kind, start, occ, m in chunk
-            ],
-        )
+        _execute(conn, insert(EVENT_T), _event_inserts(chunk, batch_id))
 
     event_update = update(EVENT_T).where(EVENT_T.c.id == bindparam("_id"))
-    cursor = stage.db.execute("SELECT db_id, merged FROM ev WHERE action='update'")
+    cursor = stage.db.execute(_CHANGED_EVENTS)
     while chunk := cursor.fetchmany(CHUNK * 2):
-        _execute(
-            conn,
-            event_update,
-            [{"_id": i, **_loads(m, EVENT_DATES), "batch_id": batch_id} for i, m in chunk],
-        )
+        _execute(conn, event_update, _event_updates(chunk, batch_id))
+
+
+# -- SQLite: rows prepared in the stage, copied by set-based statements ----------------
+
+#: The stage's name on the app database's connection while it is attached.
+STAGE_SCHEMA = "fd_import_stage"
+#: Rows per set-based statement of the attached write (each goes through ``_execute``).
+SET_CHUNK = 10_000
+#: Off: SQLite takes the generic path too (the tests compare the two).
+ATTACHED_WRITE = True
+
+#: (stage table, main table, key column, value columns) of the four prepared row sets.
+_PREPARED = (
+    ("new_child", CHILD_T, None, CHILD_INSERT),
+    ("changed_child", CHILD_T, "db_id", CHILD_UPDATE),
+    ("new_event", EVENT_T, "ref", EVENT_INSERT),
+    ("changed_event", EVENT_T, "db_id", EVENT_UPDATE),
+)
+
+
+def can_prepare(engine: Engine) -> bool:
+    """True where :func:`prepare` and the attached write apply: SQLite with UPDATE FROM."""
+    return (
+        ATTACHED_WRITE
+        and engine.dialect.name == "sqlite"
+        and engine.dialect.dbapi is not None
+        and engine.dialect.dbapi.sqlite_version_info >= (3, 33, 0)
+    )
+
+
+def _processors(table, names: tuple[str, ...], dialect: Dialect) -> list:
+    """The dialect's own bind processor of each column (None: the value goes as it is)."""
+    return [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
+
+
+def _stored(rows: list[dict], lead: str | None, names: tuple[str, ...], procs: list) -> list:
+    """``rows`` as tuples of the values the driver is given, as Core would bind them."""
+    out = []
+    for row in rows:
+        values = [row[lead]] if lead else []
+        for name, proc in zip(names, procs, strict=True):
+            value = row[name]
+            values.append(proc(value) if proc is not None else value)
+        out.append(tuple(values))
+    return out
+
+
+def prepare(stage: Stage, dialect: Dialect, batch_id: int | None) -> None:
+    """Turn the staged inserts and updates into rows in the app database's storage form.
+
+    Runs before the final transaction, with no lock on the app database: the JSON of
+    the diff is decoded and every value passed through the column's bind processor
+    for ``dialect`` (dates, datetimes, booleans, JSON and its None), exactly what the
+    generic :func:`write` would send.  The rows go to untyped stage tables, which keep
+    each value's storage class, so ``INSERT ... SELECT`` stores what binding would.
+    """
+    now = datetime.now(UTC)
+    db = stage.db
+    for name, _table, key, columns in _PREPARED:
+        lead = [key] if key else []
+        db.execute(f"DROP TABLE IF EXISTS {name}")
+        db.execute(f"CREATE TABLE {name} ({', '.join([*lead, *columns])})")
+    sources = (
+        (_NEW_CHILDREN, CHUNK, lambda c: _child_rows(c, "child_ref", batch_id, now), None),
+        (_CHANGED_CHILDREN, CHUNK, lambda c: _child_rows(c, "db_id", batch_id, now), "db_id"),
+        (
+            _NEW_EVENTS.format(child="ev.ref", join=""),
+            CHUNK * 2,
+            lambda c: _event_inserts(c, batch_id),
+            "child_id",
+        ),
+        (_CHANGED_EVENTS, CHUNK * 2, lambda c: _event_updates(c, batch_id), "_id"),
+    )
+    for (name, table, _key, columns), (sql, size, build, lead) in zip(
+        _PREPARED, sources, strict=True
+    ):
+        procs = _processors(table, columns, dialect)
+        marks = ", ".join("?" * (len(columns) + (lead is not None)))
+        cursor = db.execute(sql)
+        while chunk := cursor.fetchmany(size):
+            rows = _stored(build(chunk), lead, columns, procs)
+            db.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
+    db.commit()
+    stage.prepared = True
+
+
+@contextmanager
+def attached(engine: Engine, stage: Stage) -> Iterator[Connection]:
+    """A connection to the app database with the prepared stage attached (read only use).
+
+    ATTACH and DETACH cannot run inside a transaction: the caller begins and ends its
+    transaction inside this block.  The stage is detached before the connection goes
+    back to the pool; a connection that cannot detach is discarded instead.
+    """
+    with engine.connect() as conn:
+        if not stage.prepared:
+            yield conn
+            return
+        raw = conn.connection.dbapi_connection
+        raw.execute(f"ATTACH DATABASE ? AS {STAGE_SCHEMA}", (str(stage.path),))
+        try:
+            yield conn
+        finally:
+            try:
+                if conn.in_transaction():
+                    conn.rollback()
+                raw.execute(f"DETACH DATABASE {STAGE_SCHEMA}")
+            except Exception:
+                conn.invalidate()  # never back to the pool still attached
+                raise
+
+
+def _ranges(conn: Connection, table: str) -> Iterator[dict[str, int]]:
+    (last,) = conn.exec_driver_sql(f"SELECT max(rowid) FROM {STAGE_SCHEMA}.{table}").one()
+    for lo in range(1, (last or 0) + 1, SET_CHUNK):
+        yield {"lo": lo, "hi": lo + SET_CHUNK - 1}
+
+
+def _write_attached(conn: Connection, stage: Stage) -> None:
+    """The final transaction on SQLite: copy the prepared rows, a range of rows at a time."""
+    s = STAGE_SCHEMA
+    statements = []
+    for name, table, key, columns in _PREPARED:
+        t = table.name
+        cols = ", ".join(columns)
+        if key is None:
+            sql = (
+                f"INSERT INTO main.{t} ({cols}) SELECT {cols} FROM {s}.{name} "
+                "WHERE rowid BETWEEN :lo AND :hi ORDER BY rowid"
+            )
+        elif key == "ref":  # new events: their child's id, new or old, by its reference
+            picked = ", ".join(f"p.{c}" for c in columns)
+            sql = (
+                f"INSERT INTO main.{t} (child_id, {cols}) SELECT c.id, {picked} "
+                f"FROM {s}.{name} AS p LEFT JOIN main.child AS c ON c.child_ref = p.ref "
+                "WHERE p.rowid BETWEEN :lo AND :hi ORDER BY p.rowid"
+            )
+        else:
+            sets = ", ".join(f"{c} = p.{c}" for c in columns)
+            sql = (
+                f"UPDATE main.{t} AS t SET {sets} FROM {s}.{name} AS p "
+                "WHERE t.id = p.db_id AND p.rowid BETWEEN :lo AND :hi"
+            )
+        statements.append((name, text(sql)))
+    for name, statement in statements:
+        for bounds in _ranges(conn, name):
+            _execute(conn, statement, [bounds])
 
 
 # load_event_data is re-exported for the tests' convenience.
-__all__ += ["changed_children", "load_event_data"]
+__all__ += ["changed_children", "load_event_data", "prepare", "attached", "can_prepare"]

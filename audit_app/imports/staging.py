@@ -73,7 +73,10 @@ class Stage:
 
     def __init__(self, directory: Path | None = None):
         self._dir = tempfile.TemporaryDirectory(prefix="fda-import-", dir=directory)
-        self.db = sqlite3.connect(Path(self._dir.name) / "stage.sqlite3")
+        self.path = Path(self._dir.name) / "stage.sqlite3"
+        self.db = sqlite3.connect(self.path)
+        #: True once ``merge.prepare`` has put the rows in the database's storage form.
+        self.prepared = False
         self.db.executescript(
             """
             PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;

@@ -1,9 +1,11 @@
 """Idempotent, in place, all or nothing: the import's contract with the database."""
 
+import re
 import tempfile
 from datetime import date
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +16,7 @@ from audit_app.models import Child, Event
 from .helpers import (
     batches,
     counts,
+    engine_of,
     load,
     referral,
     referral_workbook,
@@ -91,35 +94,77 @@ class TestIdempotency:
         assert batches(app)[0]["status"] == "dry-run"
 
 
+def _every_row(app) -> dict[str, list[tuple]]:
+    """Every column of every row of every table but the batches (an attempt adds one)."""
+    from sqlalchemy import select
+    from sqlmodel import SQLModel
+
+    with engine_of(app).connect() as conn:
+        return {
+            name: sorted(map(tuple, conn.execute(select(table)).all()), key=repr)
+            for name, table in SQLModel.metadata.tables.items()
+            if name != "importbatch"
+        }
+
+
+STATEMENT = re.compile(r"^\s*(INSERT INTO|UPDATE) (main\.)?(child|event)\b")
+
+
 class TestAtomicity:
-    def test_a_failure_half_way_through_the_write_changes_nothing(self, app, tmp_path, monkeypatch):
-        load(app, referral_workbook(tmp_path / "a.xlsx", [referral(f"A{i}") for i in range(10)]))
+    @pytest.mark.parametrize("attached", [True, False], ids=["attached", "generic"])
+    @pytest.mark.parametrize(
+        "where",
+        ["INSERT INTO child", "UPDATE child", "INSERT INTO event", "UPDATE event"],
+    )
+    def test_a_failure_half_way_through_the_write_changes_nothing(
+        self, app, tmp_path, monkeypatch, where, attached
+    ):
+        first = [referral(f"A{i}") for i in range(10)] + [referral(f"D{i}") for i in range(20)]
+        load(app, referral_workbook(tmp_path / "a.xlsx", first))
         before, before_counts, every_table = _snapshot(app), counts(app), table_counts(app)
+        every_row = _every_row(app)
         monkeypatch.setattr(merge, "CHUNK", 10)
+        monkeypatch.setattr(merge, "SET_CHUNK", 10)
+        monkeypatch.setattr(merge, "ATTACHED_WRITE", attached)
         calls = []
         real = merge._execute
 
         def failing(conn, statement, rows):
-            calls.append(len(rows))
-            if len(calls) == 6:  # after the children and some of the events are written
+            match = STATEMENT.match(str(statement))
+            assert match, str(statement)
+            calls.append(f"{match[1]} {match[3]}")
+            # The second batch of rows of that kind: others are already written.
+            if calls.count(where) == 2:
                 raise RuntimeError("disk full")
             real(conn, statement, rows)
 
         monkeypatch.setattr(merge, "_execute", failing)
         rows = [referral(f"A{i}", **{"Allocated Team": "East"}) for i in range(10)]
+        rows += [
+            referral(f"D{i}", Ethnicity="b) WIRI", **{"Allocated Team": "West"}) for i in range(20)
+        ]
         rows += [referral(f"B{i}") for i in range(60)]
         result = load(app, referral_workbook(tmp_path / "b.xlsx", rows))
-        assert len(calls) == 6
+        assert calls.count(where) == 2 and calls.index(where) < len(calls) - 1
+        assert calls[0] == "INSERT INTO child"  # children and events went before it
+        assert len(set(calls)) == ["INSERT INTO child", "UPDATE child", "INSERT INTO event",
+                                   "UPDATE event"].index(where) + 1  # fmt: skip
         assert result.status == "failed"
         assert result.message == "The import failed and nothing was changed (RuntimeError)."
         assert counts(app) == before_counts
         assert _snapshot(app) == before
+        assert _every_row(app) == every_row
         after = table_counts(app)
         assert after.pop("importbatch") == every_table.pop("importbatch") + 1  # the attempt
         assert after == every_table, "a table changed although the import failed"
         statuses = [b["status"] for b in batches(app)]
         assert statuses == ["committed", "failed"]
         assert batches(app)[-1]["changed_children"] == []
+        # The same file then loads in full: nothing was left half done.
+        monkeypatch.setattr(merge, "_execute", real)
+        again = load(app, referral_workbook(tmp_path / "b.xlsx", rows))
+        assert again.report["children"] == {"added": 60, "changed": 20, "unchanged": 10}
+        assert again.report["events"] == {"added": 60, "changed": 30, "unchanged": 0}
 
     def test_a_database_error_rolls_back(self, app, tmp_path, monkeypatch):
         rows = [referral(f"C{i}") for i in range(5)]
