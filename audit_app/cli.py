@@ -171,7 +171,12 @@ def restore_command(path: Path, yes: bool):
 
 
 @cli.command("purge")
-@click.option("--older-than", "older_than", default=None, help="Age such as 7y, 18m or 400d (default: FRONTDOOR_RETENTION).")
+@click.option(
+    "--older-than",
+    "older_than",
+    default=None,
+    help="Age such as 7y, 18m or 400d (default: FRONTDOOR_RETENTION).",
+)
 @click.option("--dry-run", is_flag=True, help="Say what would be removed, remove nothing.")
 @with_appcontext
 def purge_command(older_than: str | None, dry_run: bool):
@@ -189,8 +194,11 @@ def purge_command(older_than: str | None, dry_run: bool):
     result = purge(engine(), cutoff, dry_run=dry_run)
     kinds = ", ".join(f"{k} {v:,}" for k, v in sorted(result.by_kind.items())) or "none"
     verb = "Would remove" if dry_run else "Removed"
-    summary = (f"{verb} {result.children:,} children with no activity since {cutoff:%d/%m/%Y} "
-               f"and {result.events:,} events ({kinds}); kept {result.kept_for_open_audits:,} in open audits.")
+    summary = (
+        f"{verb} {result.children:,} children with no activity since {cutoff:%d/%m/%Y} "
+        f"and {result.events:,} events ({kinds}); "
+        f"kept {result.kept_for_open_audits:,} in open audits."
+    )
     if not dry_run:
         record_event("purge", summary)
     click.echo(summary)
@@ -203,7 +211,7 @@ def purge_command(older_than: str | None, dry_run: bool):
 @click.option("--port", default=5000, show_default=True)
 @click.option("--no-serve", is_flag=True, help="Build the demo database and stop.")
 def demo_command(children, seed, host, port, no_serve):
-    """A fresh SQLite demo database with a synthetic authority and one user per role, served locally."""
+    """A fresh SQLite demo database: a synthetic authority, a user per role, an example audit."""
     path = Path(os.environ.get("FRONTDOOR_DEMO_DB", INSTANCE_DIR / "demo.sqlite3"))
     path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
@@ -212,6 +220,7 @@ def demo_command(children, seed, host, port, no_serve):
     os.environ["DATABASE_URL"] = f"sqlite:///{path}"
     from . import create_app
     from .db import session_scope
+    from .demo_audit import manager_id, seed_example_audit
     from .migrate import upgrade
     from .models import UserCreate
     from .users import create_user
@@ -236,7 +245,11 @@ def demo_command(children, seed, host, port, no_serve):
                 check_password=False,
             )
             logins.append((username, ", ".join(roles), password))
+    with app.app_context(), session_scope(app) as session:
+        example = seed_example_audit(session, manager_id=manager_id(session))
     click.echo(f"Demo database {path}: {n_children:,} children, {n_events:,} events.")
+    if example is not None:
+        click.echo(f"Example audit: “{example.title}” (a sample of 10, three submitted).")
     click.echo("Demo logins (synthetic data only):")
     for username, roles, password in logins:
         click.echo(f"  {username:<18} {password:<20} {roles}")

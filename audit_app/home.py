@@ -1,19 +1,24 @@
 """The home dashboard: what the database holds, the last import, where to go next."""
 
-from flask import Blueprint
+from datetime import UTC, datetime
+
+from flask import Blueprint, g
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from journeys import EVENT_KINDS, KIND_LABELS
 
 from .db import get_session
-from .models import Child, Event, ImportBatch
-from .permissions import requires
+from .models import AuditCase, Child, Event, ImportBatch
+from .permissions import allowed, requires
 from .rendering import render
 
 bp = Blueprint("home", __name__, url_prefix="/")
 
-__all__ = ["bp", "dashboard_counts"]
+__all__ = ["bp", "dashboard_counts", "my_work"]
+
+#: Case statuses after the auditor's part is done.
+DONE = ("submitted", "moderation", "moderated", "finalised")
 
 #: How the dashboard names many of each kind (plain English, not "enquirys").
 PLURALS = {
@@ -36,7 +41,28 @@ def dashboard_counts(*, session: Session) -> dict:
     }
 
 
+def my_work(user_id: int, *, session: Session) -> dict:
+    """How many audit cases the user holds that are still to do, and how many are overdue."""
+    open_cases = (
+        select(func.count())
+        .select_from(AuditCase)
+        .where(
+            AuditCase.auditor_id == user_id,
+            AuditCase.replaced.is_(False),
+            AuditCase.reserve.is_(False),
+            AuditCase.status.not_in(DONE),
+        )
+    )
+    today = datetime.now(UTC).date()
+    return {
+        "to_do": session.exec(open_cases).one(),
+        "overdue": session.exec(open_cases.where(AuditCase.due_date < today)).one(),
+    }
+
+
 @bp.route("/")
 @requires("view_dashboard")
 def dashboard():
-    return render("home/dashboard.html", counts=dashboard_counts(session=get_session()))
+    session = get_session()
+    work = my_work(g.user.id, session=session) if allowed(g.user.roles, "do_audits") else None
+    return render("home/dashboard.html", counts=dashboard_counts(session=session), work=work)
