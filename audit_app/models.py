@@ -29,6 +29,15 @@ class Team(SQLModel, table=True):
 class Child(SQLModel, table=True):
     """A child, keyed by the authority's own identifier (a string: leading zeros kept)."""
 
+    __table_args__ = (
+        # The case list's child ID search is a prefix match: PostgreSQL reads it from an
+        # index that compares bytes whatever the collation (on SQLite, an index like the
+        # unique one; the search reads that).  Age bands are ranges of birth dates.
+        Index("ix_child_child_ref_prefix", "child_ref",
+              postgresql_ops={"child_ref": "varchar_pattern_ops"}),
+        Index("ix_child_dob_expected_dob", "dob", "expected_dob"),
+    )  # fmt: skip
+
     id: int | None = Field(default=None, primary_key=True)
     child_ref: str = Field(index=True, unique=True, max_length=64)
     sex: str | None = Field(default=None, max_length=8)
@@ -227,7 +236,7 @@ class JourneySummary(SQLModel, table=True):
     latest_source: str | None = Field(default=None, max_length=16, index=True)
     team: str | None = Field(default=None, max_length=200, index=True)
     worker: str | None = Field(default=None, max_length=200, index=True)
-    rereferred: bool = False
+    rereferred: bool = Field(default=False, index=True)  # a case-list filter
     repeat_cp: bool = False
     history_incomplete: bool = False
     anomaly_count: int = 0
@@ -241,6 +250,24 @@ class JourneySummary(SQLModel, table=True):
     outcomes: str = Field(default="", max_length=200)  # comma-separated: nfa, early_help, cin, s47, cp_plan, lac
     data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     built_at: datetime = Field(default_factory=utcnow)
+
+
+class SummaryCode(SQLModel, table=True):
+    """One code of a journey summary's comma-separated lists: a row per child, list and code.
+
+    ``kind`` names the list (``factor``, ``cp_category``, ``anomaly``, ``outcome``: the
+    summary's ``factors``, ``cp_categories``, ``anomalies`` and ``outcomes``), so "children
+    whose assessment found 3A or 3B" is an index range instead of a ``LIKE`` over every
+    summary.  Derived: written with the summaries (``audit_app.audits.factors``), and read
+    only through ``JourneySummary`` (a row whose summary is gone is never counted).  No
+    foreign key, so deleting summaries or children never waits on it.
+    """
+
+    __table_args__ = (Index("ix_summarycode_kind_code_child_id", "kind", "code", "child_id"),)
+
+    child_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    kind: str = Field(primary_key=True, max_length=16)
+    code: str = Field(primary_key=True, max_length=64)
 
 
 class Audit(SQLModel, table=True):

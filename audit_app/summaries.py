@@ -272,6 +272,9 @@ def _write(engine: Engine, rows: list[dict[str, Any]]) -> None:
             delete(SUMMARY_T).where(SUMMARY_T.c.child_id.in_([r["child_id"] for r in rows]))
         )
         conn.execute(insert(SUMMARY_T), rows)
+        from .audits.factors import write_codes  # here, not at the top: audits imports this module
+
+        write_codes(conn, rows)
 
 
 def _rebuild_part(

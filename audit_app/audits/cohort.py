@@ -19,6 +19,7 @@ from audit_forms.sampling import METHODS, Draw, describe_draw, draw
 from journeys import ANOMALY_CODES, EVENT_KINDS, KIND_LABELS, STAGE_LABELS, STAGES
 
 from ..models import Audit, AuditCase, Child, Event, JourneySummary
+from .factors import code_children
 
 __all__ = [
     "AGE_BANDS",
@@ -328,13 +329,10 @@ def age_band_column(as_of: date):
     )
 
 
-def _listed(column, code: str):
-    # comma-separated codes: match whole codes only ("3A" must not match "13A")
-    return (literal(",") + column + literal(",")).like(f"%,{code},%")
-
-
-def _any_listed(column, codes: Iterable[str]):
-    return or_(*[_listed(column, code) for code in codes])
+def _any_listed(kind: str, codes: Iterable[str]):
+    # whole codes of the summary's comma-separated list ("3A" never matches "13A"), read
+    # from their own table's (kind, code) index instead of a LIKE over every summary
+    return JourneySummary.child_id.in_(code_children(kind, codes))
 
 
 def _event_children(kind: str, *conditions):
@@ -365,12 +363,12 @@ def conditions(rules: Mapping, *, as_of: date, factor_data: bool = True) -> list
     if rules.get("stage"):
         where.append(js.furthest_stage.in_(rules["stage"]))
     if rules.get("outcome"):
-        where.append(_any_listed(js.outcomes, rules["outcome"]))
+        where.append(_any_listed("outcome", rules["outcome"]))
     concern = []
     if rules.get("factors") and factor_data:
-        concern.append(_any_listed(js.factors, rules["factors"]))
+        concern.append(_any_listed("factor", rules["factors"]))
     if rules.get("cp_category"):
-        concern.append(_any_listed(js.cp_categories, rules["cp_category"]))
+        concern.append(_any_listed("cp_category", rules["cp_category"]))
     if concern:
         where.append(or_(*concern) if rules.get("match") == "any" else and_(*concern))
     if rules.get("age_band"):
@@ -397,7 +395,7 @@ def conditions(rules: Mapping, *, as_of: date, factor_data: bool = True) -> list
     if anomalies in ("yes", "no"):
         where.append(_yes(anomalies, js.anomaly_count > 0))
     elif anomalies:
-        where.append(_any_listed(js.anomalies, anomalies))
+        where.append(_any_listed("anomaly", anomalies))
     return where
 
 

@@ -9,12 +9,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, literal, or_, select
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
 from sqlmodel import Session
 
 from journeys import ANOMALY_CODES, STAGE_LABELS, STAGES, working_days_between
 
 from ..access import assigned_children
+from ..audits.factors import code_children
 from ..imports.normalise import CATEGORY, SOURCE
 from ..models import Child, JourneySummary
 from ..summaries import ASSESSMENT_RULES, holidays_between
@@ -229,47 +232,123 @@ def _like_escaped(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _contains_code(column, code: str):
-    """The comma-separated ``column`` holds ``code`` (as a whole item)."""
-    padded = literal(",") + column + literal(",")
-    return padded.like(f"%,{_like_escaped(code)},%", escape="\\")
+def _plain(column, dialect: str, walk: bool):
+    """``column``, or on SQLite when the page is read along the order index, ``+column``.
+
+    The same value; SQLite just will not drive the query from an index on it.  When a
+    filter matches many children, walking the (latest_referral, child_id) index and
+    testing each summary finds a page's 25 after a few hundred, where starting from the
+    filter's own index would read and sort every match (46,000 for an age band).
+    """
+    if walk and dialect == "sqlite":
+        return UnaryExpression(column, operator=operators.custom_op("+"), type_=column.type)
+    return column
 
 
-def _age_clause(band: str, as_of: date):
+#: SQLite's LIKE ignores the case of ASCII letters; so does the child ID search there.
+_ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+#: At most this many letters of the search text give the ranges (2 ** 4 of them).
+_CASED_LETTERS = 4
+
+
+def _after(text: str) -> str | None:
+    """The smallest text greater than every text that starts with ``text`` (None: there is none)."""
+    for i in range(len(text) - 1, -1, -1):
+        point = ord(text[i]) + 1
+        if 0xD800 <= point <= 0xDFFF:  # surrogates cannot be encoded: skip them
+            point = 0xE000
+        if point <= 0x10FFFF:
+            return text[:i] + chr(point)
+    return None
+
+
+def _case_variants(text: str) -> list[str]:
+    """``text`` up to its fifth ASCII letter, in every combination of upper and lower case."""
+    variants = [""]
+    letters = 0
+    for char in text:
+        if char in _ASCII_LETTERS:
+            if letters == _CASED_LETTERS:
+                break
+            letters += 1
+            variants = [v + c for v in variants for c in (char.lower(), char.upper())]
+        else:
+            variants = [v + char for v in variants]
+    return variants
+
+
+def _starts_with(column, text: str, dialect: str):
+    """``column`` starts with ``text``: the LIKE the search always was, read from an index.
+
+    The LIKE decides (so the result is exactly what it was); the ranges beside it let the
+    database read only the IDs that can match from an index instead of testing every
+    child.  SQLite's LIKE ignores the case of ASCII letters, so there the ranges cover
+    each case of the first letters; PostgreSQL's LIKE does not, and its ranges compare
+    bytes (``~>=~``: the ``varchar_pattern_ops`` index), whatever the database's collation.
+    """
+    like = column.like(f"{_like_escaped(text)}%", escape="\\")
+    ranges = []
+    for start in _case_variants(text) if dialect == "sqlite" else [text]:
+        end = _after(start)
+        if dialect == "postgresql":
+            low, high = column.op("~>=~")(start), end is not None and column.op("~<~")(end)
+        else:
+            low, high = column >= start, end is not None and column < end
+        ranges.append(low if high is False else and_(low, high))
+    return and_(like, or_(*ranges)) if dialect in ("sqlite", "postgresql") else like
+
+
+def _age_clause(band: str, as_of: date, dob=Child.dob, expected_dob=Child.expected_dob):
     if band == "unborn":
-        return or_(and_(Child.dob.is_(None), Child.expected_dob.is_not(None)), Child.dob > as_of)
+        return or_(and_(dob.is_(None), expected_dob.is_not(None)), dob > as_of)
     _, low, high = AGE_BANDS[band]
-    clauses = [Child.dob.is_not(None), Child.dob <= _years_before(as_of, low or 0)]
+    clauses = [dob.is_not(None), dob <= _years_before(as_of, low or 0)]
     if high is not None:
-        clauses.append(Child.dob > _years_before(as_of, high))
+        clauses.append(dob > _years_before(as_of, high))
     return and_(*clauses)
 
 
-def _where(filters: CaseFilters) -> list:
+def _where(filters: CaseFilters, dialect: str = "", *, ids=None, walk: bool = False) -> list:
+    """SQL conditions for ``filters``.
+
+    ``ids`` is the child id column codes are matched on (the summaries' by default);
+    ``walk``: see :func:`_plain`.
+    """
     v, as_of = filters.values, filters.as_of
+
+    def col(column):
+        return _plain(column, dialect, walk)
+
+    def has_code(kind: str, code: str | None = None):
+        # the summary's list (CP categories, anomalies) holds ``code`` (None: any code),
+        # read from the summary codes' (kind, code) index, not by matching every summary's text
+        return col(S.child_id if ids is None else ids).in_(
+            code_children(kind, None if code is None else [code])
+        )
+
     clauses = []
     if v.get("q"):
-        clauses.append(Child.child_ref.like(f"{_like_escaped(v['q'])}%", escape="\\"))
+        clauses.append(_starts_with(col(Child.child_ref), v["q"], dialect))
     if v.get("stage"):
-        clauses.append(S.furthest_stage == v["stage"])
+        clauses.append(col(S.furthest_stage) == v["stage"])
     if v.get("team"):
-        clauses.append(S.team == v["team"])
+        clauses.append(col(S.team) == v["team"])
     if v.get("worker"):
-        clauses.append(S.worker == v["worker"])
+        clauses.append(col(S.worker) == v["worker"])
     if v.get("age"):
-        clauses.append(_age_clause(v["age"], as_of))
+        clauses.append(_age_clause(v["age"], as_of, col(Child.dob), col(Child.expected_dob)))
     if v.get("source"):
-        clauses.append(S.latest_source == v["source"])
+        clauses.append(col(S.latest_source) == v["source"])
     if v.get("rereferred"):
-        clauses.append(S.rereferred.is_(v["rereferred"] == "yes"))
+        clauses.append(col(S.rereferred).is_(v["rereferred"] == "yes"))
     if v.get("overdue") == "yes":
-        clauses.append(S.assessment_overdue_from <= as_of)
-    if v.get("anomaly") == "any":
-        clauses.append(S.anomaly_count > 0)
+        clauses.append(col(S.assessment_overdue_from) <= as_of)
+    if v.get("anomaly") == "any":  # a summary with an anomaly lists its code
+        clauses.append(has_code("anomaly"))
     elif v.get("anomaly"):
-        clauses.append(_contains_code(S.anomalies, v["anomaly"]))
+        clauses.append(has_code("anomaly", v["anomaly"]))
     if v.get("category"):
-        clauses.append(_contains_code(S.cp_categories, v["category"]))
+        clauses.append(has_code("cp_category", v["category"]))
     return clauses
 
 
@@ -287,9 +366,16 @@ def _overdue_by(overdue_from: date | None, data: dict | None, as_of: date) -> in
 
 
 CHILD_FILTERS = ("q", "age")  # the filters on the child table; all others read summaries
+#: Filters that need nothing of the summaries but whether there is one: the child table
+#: and the summary codes can count them alone once every child has a summary.
+CHILD_SIDE = frozenset({"q", "age", "anomaly", "category"})
+#: Read a page along the order index when (matches / summaries) * matches exceeds
+#: (offset + a page) / WALK: the index walk then meets a page of matches before
+#: starting from the filter's own index would have read every match once.
+WALK = 2
 
 
-def _filtered(query, filters: CaseFilters, user):
+def _filtered(query, filters: CaseFilters, user, dialect: str = "", walk: bool = False):
     """``query`` over the summaries narrowed to ``filters`` (and to what ``user`` may see).
 
     Driven from the summary table, so the newest-referral-first order reads its index;
@@ -302,10 +388,12 @@ def _filtered(query, filters: CaseFilters, user):
     visible = assigned_children(user)
     if visible is not None:
         query = query.where(S.child_id.in_(visible))
-    return query.where(*_where(filters))
+    return query.where(*_where(filters, dialect, walk=walk))
 
 
-def _page_ids(filters: CaseFilters, user, *, session: Session, total: int, page: int) -> list[int]:
+def _page_ids(
+    filters: CaseFilters, user, *, session: Session, total: int, page: int, summaries: int
+) -> list[int]:
     """The child ids on ``page``: latest referral first, no referral last, then newest id.
 
     Read backwards along the index on (latest_referral, child_id).  SQLite sorts NULLs
@@ -313,32 +401,66 @@ def _page_ids(filters: CaseFilters, user, *, session: Session, total: int, page:
     summaries then those with no referral date (which PostgreSQL's index puts first).
     """
     start = (page - 1) * PAGE_SIZE
-    if session.get_bind().dialect.name == "sqlite":  # SQLite puts NULLs last already: one read
-        query = _filtered(select(S.child_id), filters, user)
-        query = query.order_by(S.latest_referral.desc(), S.child_id.desc())
+    dialect = session.get_bind().dialect.name
+    walk = total * total * WALK > (start + PAGE_SIZE) * summaries
+
+    def filtered(query):
+        return _filtered(query, filters, user, dialect, walk)
+
+    if dialect == "sqlite":  # SQLite puts NULLs last already: one read
+        # and reads a page of few matches from the filter's index, sorting them
+        drive = not walk and bool(_where(filters, dialect))
+        order = [_plain(c, dialect, drive).desc() for c in (S.latest_referral, S.child_id)]
+        query = filtered(select(S.child_id)).order_by(*order)
         return list(session.execute(query.offset(start).limit(PAGE_SIZE)).scalars())
     undated = session.execute(
-        _filtered(select(func.count()), filters, user).where(S.latest_referral.is_(None))
+        filtered(select(func.count())).where(S.latest_referral.is_(None))
     ).scalar_one()
     dated = total - undated
     ids: list[int] = []
     if start < dated:
-        query = _filtered(select(S.child_id), filters, user).where(S.latest_referral.is_not(None))
+        query = filtered(select(S.child_id)).where(S.latest_referral.is_not(None))
         query = query.order_by(S.latest_referral.desc(), S.child_id.desc())
         ids = list(session.execute(query.offset(start).limit(PAGE_SIZE)).scalars())
     if len(ids) < PAGE_SIZE and undated:
-        query = _filtered(select(S.child_id), filters, user).where(S.latest_referral.is_(None))
+        query = filtered(select(S.child_id)).where(S.latest_referral.is_(None))
         query = query.order_by(S.child_id.desc()).offset(max(0, start - dated))
         ids += session.execute(query.limit(PAGE_SIZE - len(ids))).scalars()
     return ids
 
 
+def _count(filters: CaseFilters, user, *, session: Session, every_child_summarised: bool) -> int:
+    """How many children match ``filters`` (of those ``user`` may see and that have a summary).
+
+    When every child has a summary and the filters are all on the child or its codes,
+    the child table counts them without reading a summary row (a summary is as wide as
+    its data, so reading 46,000 of them costs far more than the count itself).
+    """
+    dialect = session.get_bind().dialect.name
+    keys = {k for k, v in filters.values.items() if v and k != "as_of"}
+    if every_child_summarised and keys and keys <= CHILD_SIDE:
+        query = select(func.count()).select_from(Child)
+        query = query.where(*_where(filters, dialect, ids=Child.id))
+    else:
+        query = _filtered(select(func.count()), filters, user, dialect)
+    return session.execute(query).scalar_one()
+
+
 def search_cases(filters: CaseFilters, *, session: Session, user) -> CasePage:
     """A page of the children matching ``filters`` that ``user`` may see, latest referral first."""
-    total = session.execute(_filtered(select(func.count()), filters, user)).scalar_one()
+    sees_all = assigned_children(user) is None
+    summaries = session.execute(select(func.count()).select_from(S)).scalar_one()
+    children = (
+        session.execute(select(func.count()).select_from(Child)).scalar_one() if sees_all else 0
+    )
+    # A summary's key is its child's: equal counts mean every child has a summary.
+    total = _count(filters, user, session=session,
+                   every_child_summarised=sees_all and children == summaries)  # fmt: skip
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(filters.page, pages)
-    ids = _page_ids(filters, user, session=session, total=total, page=page)
+    ids = _page_ids(
+        filters, user, session=session, total=total, page=page, summaries=max(summaries, 1)
+    )
     rows = {
         r[3].child_id: r
         for r in session.execute(
@@ -347,16 +469,7 @@ def search_cases(filters: CaseFilters, *, session: Session, user) -> CasePage:
             .where(S.child_id.in_(ids))
         )
     }
-    unbuilt = 0
-    if assigned_children(user) is None:
-        children = session.execute(select(func.count()).select_from(Child)).scalar_one()
-        unfiltered = not any(v for k, v in filters.values.items() if k != "as_of")
-        summaries = (
-            total
-            if unfiltered
-            else session.execute(select(func.count()).select_from(S)).scalar_one()
-        )
-        unbuilt = children - summaries
+    unbuilt = children - summaries if sees_all else 0
     rows_ = [_row(rows[i], filters.as_of) for i in ids if i in rows]
     return CasePage(rows_, total, page, pages, max(unbuilt, 0))
 
