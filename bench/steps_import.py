@@ -152,9 +152,10 @@ def floor(ctx, db) -> list[Row]:
             "2 floor: openpyxl read-only, values only",
             db.label,
             f"{text}; Annex A import {seconds(db.annex_seconds)}: import / floor = {ratio:.2f} "
-            f"(in CPU time {cpu_ratio:.2f})",
+            f"(in CPU time {cpu_ratio:.2f}; judged on both, since the import and the floor "
+            "run minutes apart and a shared machine's load moves the wall-clock ratio)",
             runs_label(f["runs"]),
             "import / floor <= 1.5",
-            verdict(ratio <= 1.5),
+            verdict(ratio <= 1.5 and cpu_ratio <= 1.5),
         )
     ]
