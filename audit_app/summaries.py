@@ -1,7 +1,10 @@
 """The derived ``JourneySummary`` table: each child's date-independent findings, rebuilt in bulk.
 
-:func:`rebuild_summaries` reads the events in one streaming query ordered by child,
-builds each journey with ``journeys``, and upserts the summaries in chunks.  A child
+:func:`rebuild_summaries` cuts the children into chunks (id ranges, or slices of the ids
+asked for); each chunk's events are read in one query ordered by child, each journey is
+built with ``journeys``, and the chunk's summaries are upserted in one transaction.  A
+big rebuild hands the chunks to worker processes, which read and write for themselves
+(each read is short, so SQLite's WAL can be checkpointed as the writes go on).  A child
 whose events (and the data's history start) hash the same as when its summary was
 built is skipped, so a rebuild after an import touches only the children it changed.
 What depends on the reference date (overdue work, open-episode age, status) is not
@@ -16,6 +19,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from itertools import pairwise
 from multiprocessing import get_context
 from typing import Any
 
@@ -25,7 +29,7 @@ from journeys import EVENT_FIELDS, add_working_days, build_journey, summarise_jo
 from journeys import JourneySummary as Summary
 
 from .calendar import bank_holidays
-from .mapping import event_from_mapping
+from .mapping import event_from_mapping, event_from_row
 from .models import Child, Event, JourneySummary
 
 __all__ = [
@@ -45,7 +49,7 @@ log = logging.getLogger(__name__)
 SUMMARY_VERSION = "2"
 #: Timeliness rules whose open intervals make an assessment "overdue" at a date.
 ASSESSMENT_RULES = ("referral_to_assessment", "assessment_duration")
-#: Children per write (one transaction each) and per piece of work for a worker process.
+#: Children per read and per write (one transaction each): a piece of work for a worker.
 CHUNK = 2000
 #: Below this many children to rebuild, one process is quicker than starting workers.
 PARALLEL_FROM = 20000
@@ -55,6 +59,8 @@ ID_CHUNK = 5000
 CHILD_T = Child.__table__
 EVENT_T = Event.__table__
 SUMMARY_T = JourneySummary.__table__
+#: The event columns a rebuild reads, in the order of ``mapping.ROW_COLUMNS``; the hash is
+#: over their values, so this order is part of every stored hash.
 _EVENT_COLUMNS = ("kind", "start_date", "end_date", "occurrence", *EVENT_FIELDS, "details")
 _FRONT_DOOR = ("contact", "referral")
 
@@ -71,6 +77,15 @@ def _holidays_for(events: list[dict[str, Any]], as_of: date) -> frozenset[date]:
     first = min(e["start_date"] for e in events)
     last = max(max((e["end_date"] or e["start_date"]) for e in events), as_of)
     # A year either side covers every due date (45 working days, 6 months) counted from them.
+    return holidays_between(first.year - 1, last.year + 1)
+
+
+def _holidays_of_rows(rows: list[tuple], as_of: date) -> frozenset[date]:
+    """``_holidays_for`` of event rows (tuples of ``_EVENT_COLUMNS``)."""
+    if not rows:
+        return frozenset()
+    first = min(r[1] for r in rows)
+    last = max(max((r[2] or r[1]) for r in rows), as_of)
     return holidays_between(first.year - 1, last.year + 1)
 
 
@@ -176,15 +191,20 @@ def summary_row(
 
 
 def _build_rows(
-    work: list[tuple[int, str, list[dict[str, Any]]]], as_of: date, history: date | None
+    work: list[tuple[int, str, list[tuple]]], as_of: date, history: date | None
 ) -> list[dict[str, Any]]:
-    """Summary rows for a chunk of children."""
+    """Summary rows for a chunk of children (their event rows: tuples of ``_EVENT_COLUMNS``).
+
+    The same as ``summarise_events`` of the rows as mappings, without making the mappings.
+    """
     now = datetime.now(UTC)
-    rows = []
-    for child_id, digest, events in work:
-        summary, holidays = summarise_events(events, as_of=as_of, history=history)
-        rows.append(summary_row(child_id, digest, summary, holidays, now, history))
-    return rows
+    out = []
+    for child_id, digest, rows in work:
+        holidays = _holidays_of_rows(rows, as_of)
+        G = build_journey([event_from_row(r) for r in rows], as_of=as_of, holidays=holidays)
+        summary = summarise_journey(G, holidays=holidays, history_start=history)
+        out.append(summary_row(child_id, digest, summary, holidays, now, history))
+    return out
 
 
 def child_ids_for_refs(refs: Iterable[str], *, engine: Engine) -> list[int]:
@@ -212,7 +232,8 @@ class _Part:
 def _events_by_child(conn: Connection, part: _Part) -> Iterator[tuple[int, list[tuple]]]:
     """Each child's event rows (tuples of ``_EVENT_COLUMNS``), child by child.
 
-    One streaming query ordered by child (one per ``ID_CHUNK`` ids for a list); the
+    One query ordered by child (one per ``ID_CHUNK`` ids for a list), read to the end
+    before the first child is given, so the read transaction is over by then; the
     events of a child come in any order and the caller sorts them.
     """
     columns = [CHILD_T.c.id.label("child_pk"), *(EVENT_T.c[name] for name in _EVENT_COLUMNS)]
@@ -230,10 +251,8 @@ def _events_by_child(conn: Connection, part: _Part) -> Iterator[tuple[int, list[
         if part.high is not None:
             base = base.where(CHILD_T.c.id < part.high)
         queries = [base]
-    for query in queries:
-        result = conn.execution_options(stream_results=True, yield_per=5000).execute(
-            query.order_by(CHILD_T.c.id)
-        )
+    results = [conn.execute(query.order_by(CHILD_T.c.id)).all() for query in queries]
+    for result in results:
         current: int | None = None
         events: list[tuple] = []
         for row in result:
@@ -243,7 +262,7 @@ def _events_by_child(conn: Connection, part: _Part) -> Iterator[tuple[int, list[
                     yield current, events
                 current, events = pk, []
             if row[1] is not None:
-                events.append(tuple(row[1:]))
+                events.append(row[1:])
         if current is not None:
             yield current, events
 
@@ -277,70 +296,47 @@ def _write(engine: Engine, rows: list[dict[str, Any]]) -> None:
         write_codes(conn, rows)
 
 
-def _rebuild_part(
-    engine: Engine,
-    part: _Part,
-    *,
-    as_of: date,
-    history: date | None,
-    force: bool,
-    progress: Callable[[int], None] | None = None,
+def _rebuild_chunk(
+    engine: Engine, part: _Part, *, as_of: date, history: date | None, force: bool
 ) -> int:
-    """Rebuild the summaries of one part: read, skip the unchanged, build, write in chunks."""
+    """Rebuild the summaries of one chunk: read, skip the unchanged, build, write."""
     salt = f"{SUMMARY_VERSION}|{history}"
-    written = 0
-    work: list[tuple[int, str, list[dict[str, Any]]]] = []
-
-    def flush() -> None:
-        nonlocal written, work
-        _write(engine, _build_rows(work, as_of, history))
-        written += len(work)
-        work = []
-        if progress:
-            progress(written)
-
+    work: list[tuple[int, str, list[tuple]]] = []
     with engine.connect() as conn:
         known = {} if force else _known_hashes(conn, part)
         for child_id, rows in _events_by_child(conn, part):
             rows.sort(key=_natural_key)
             digest = _digest(rows, salt)
-            if known.get(child_id) == digest:
-                continue
-            work.append(
-                (child_id, digest, [dict(zip(_EVENT_COLUMNS, r, strict=True)) for r in rows])
-            )
-            if len(work) >= CHUNK:
-                flush()
+            if known.get(child_id) != digest:
+                work.append((child_id, digest, rows))
     if work:
-        flush()
-    return written
+        _write(engine, _build_rows(work, as_of, history))
+    return len(work)
 
 
 def _rebuild_in_worker(
     url: str, part: _Part, as_of: date, history: date | None, force: bool
 ) -> int:
-    """A worker process's share of a big rebuild: its own engine, reads and writes."""
+    """A worker process's piece of a big rebuild: one chunk, read and written by itself."""
     from .db import make_engine
 
     engine = make_engine(url)
     try:
-        return _rebuild_part(engine, part, as_of=as_of, history=history, force=force)
+        return _rebuild_chunk(engine, part, as_of=as_of, history=history, force=force)
     finally:
         engine.dispose()
 
 
-def _parts(conn: Connection, ids: list[int] | None, n: int) -> list[_Part]:
-    """``n`` parts of about equal size: slices of ``ids``, or id ranges over every child."""
+def _chunks(conn: Connection, ids: list[int] | None) -> tuple[list[_Part], int]:
+    """The rebuild's pieces of ``CHUNK`` children (slices of ``ids``, or id ranges over
+    every child, open at both ends) and how many children they cover."""
     if ids is not None:
-        size = -(-len(ids) // n)
-        return [_Part(ids=ids[i : i + size]) for i in range(0, len(ids), size)]
+        return [_Part(ids=ids[i : i + CHUNK]) for i in range(0, len(ids), CHUNK)], len(ids)
     all_ids = list(conn.execute(select(CHILD_T.c.id).order_by(CHILD_T.c.id)).scalars())
     if not all_ids:
-        return [_Part()]
-    size = -(-len(all_ids) // n)
-    cuts = [all_ids[i] for i in range(size, len(all_ids), size)]
-    bounds = [None, *cuts, None]
-    return [_Part(low=lo, high=hi) for lo, hi in zip(bounds, bounds[1:], strict=False)]
+        return [], 0
+    bounds = [None, *all_ids[CHUNK::CHUNK], None]
+    return [_Part(low=lo, high=hi) for lo, hi in pairwise(bounds)], len(all_ids)
 
 
 def _history_moved(conn: Connection, history: date | None) -> bool:
@@ -368,10 +364,10 @@ def rebuild_summaries(
 
     Children whose events hash as before are skipped unless ``force``.  ``as_of``
     only serves to build the graphs (nothing stored depends on it) and defaults to
-    today.  ``workers`` > 1 splits the children into that many parts, each read,
-    built and written by its own process (by default only for rebuilds of more
-    than ``PARALLEL_FROM`` children, on a machine with more than one core).
-    Returns how many summaries were written.
+    today.  ``workers`` > 1 hands the chunks of ``CHUNK`` children to that many
+    processes, each chunk read, built and written by the process that takes it (by
+    default only for rebuilds of more than ``PARALLEL_FROM`` children, on a machine
+    with more than one core).  Returns how many summaries were written.
     """
     as_of = as_of or date.today()
     ids = None if child_ids is None else sorted(set(child_ids))
@@ -381,27 +377,29 @@ def rebuild_summaries(
         history = history_start(conn)
         if ids is not None and _history_moved(conn, history):
             ids = None  # every child's re-referral findings may change: rebuild them all
-        todo = (
-            len(ids)
-            if ids is not None
-            else conn.execute(select(func.count()).select_from(CHILD_T)).scalar_one()
-        )
-        n_workers = workers or _default_workers(todo)
-        parts = _parts(conn, ids, n_workers) if n_workers > 1 else [_Part(ids=ids)]
+        chunks, todo = _chunks(conn, ids)
+    n_workers = min(workers or _default_workers(todo), len(chunks))
+    total = 0
 
     def report(done: int) -> None:
         if progress:
             progress(f"Rebuilt {done:,} journeys")
 
-    if len(parts) == 1:
-        return _rebuild_part(
-            engine, parts[0], as_of=as_of, history=history, force=force, progress=report
-        )
+    if n_workers <= 1:
+        for part in chunks:
+            written = _rebuild_chunk(engine, part, as_of=as_of, history=history, force=force)
+            total += written
+            if written:
+                report(total)
+        return total
     url = engine.url.render_as_string(hide_password=False)
-    total = 0
-    with ProcessPoolExecutor(len(parts), mp_context=get_context("spawn")) as pool:
-        futures = [pool.submit(_rebuild_in_worker, url, p, as_of, history, force) for p in parts]
+    with ProcessPoolExecutor(n_workers, mp_context=get_context("spawn")) as pool:
+        futures = [
+            pool.submit(_rebuild_in_worker, url, part, as_of, history, force) for part in chunks
+        ]
         for future in as_completed(futures):
-            total += future.result()
-            report(total)
+            written = future.result()
+            total += written
+            if written:
+                report(total)
     return total

@@ -5,10 +5,10 @@ from __future__ import annotations
 import calendar
 from bisect import bisect_right
 from collections.abc import Collection
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import lru_cache
 
-from .calendar import working_days_between
+from .calendar import _weekdays_to
 from .errors import JourneyError
 
 __all__ = ["add_months", "to_date", "to_dates", "WorkingDays"]
@@ -91,7 +91,7 @@ class WorkingDays:
     def between(self, start: date, end: date) -> int:
         if end < start:
             return -self.between(end, start)
-        count = working_days_between(start, end)
+        count = _weekdays_to(end.toordinal()) - _weekdays_to(start.toordinal())
         hols = self._weekday_holidays
         if hols:
             count -= bisect_right(hols, end) - bisect_right(hols, start)
@@ -128,14 +128,13 @@ def _weekday_holidays(holidays: frozenset[date]) -> tuple[date, ...]:
 
 
 def _add_weekdays(day: date, n: int) -> date:
-    """The ``n``-th weekday after ``day`` (``day`` itself when n is 0)."""
+    """The ``n``-th weekday after ``day`` (``day`` itself when n is 0), in O(1)."""
     if n == 0:
         return day
-    weeks, rest = divmod(n - 1, 5)
-    day += timedelta(days=7 * weeks)
-    rest += 1
-    while rest:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            rest -= 1
-    return day
+    ordinal = day.toordinal()
+    weekday = (ordinal - 1) % 7  # 1 January of year 1 was a Monday
+    if weekday > 4:  # from a weekend, count as from the Friday before it
+        ordinal -= weekday - 4
+        weekday = 4
+    weeks, rest = divmod(weekday + n, 5)
+    return date.fromordinal(ordinal + weeks * 7 + rest - weekday)

@@ -31,21 +31,18 @@ def is_working_day(day: date, holidays: Collection[date] = frozenset()) -> bool:
     return day.weekday() < 5 and day not in holidays
 
 
+def _weekdays_to(ordinal: int) -> int:
+    """Weekdays from 1 January of year 1 (a Monday) up to the day ``ordinal``, inclusive."""
+    weeks, day = divmod(ordinal - 1, 7)
+    return weeks * 5 + (day + 1 if day < 5 else 5)
+
+
 def _weekdays_after(start: date, end: date) -> int:
     """Weekdays in (start, end] for start <= end, in O(1)."""
-    days = (end - start).days
-    weeks, rest = divmod(days, 7)
-    count = weeks * 5
-    weekday = start.weekday()
-    for i in range(1, rest + 1):
-        if (weekday + i) % 7 < 5:
-            count += 1
-    return count
+    return _weekdays_to(end.toordinal()) - _weekdays_to(start.toordinal())
 
 
-def working_days_between(
-    start: date, end: date, holidays: Collection[date] = frozenset()
-) -> int:
+def working_days_between(start: date, end: date, holidays: Collection[date] = frozenset()) -> int:
     """Working days from ``start`` (day 0) to ``end``; negative when ``end`` is earlier.
 
     Examples

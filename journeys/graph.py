@@ -323,28 +323,40 @@ def _check_events(events: Sequence[Event]) -> list[str]:
 class _Index:
     """Per-kind lists in date order, searched with bisect."""
 
-    def __init__(self, G: nx.DiGraph[str], order: list[str]) -> None:
-        self.data: dict[str, dict[str, Any]] = dict(G.nodes(data=True))
+    def __init__(self, data: dict[str, dict[str, Any]], order: list[str]) -> None:
+        self.data = data
         self.pos = {key: i for i, key in enumerate(order)}
         self.by_kind: dict[str, list[str]] = {}
         for key in order:
             self.by_kind.setdefault(self.data[key]["kind"], []).append(key)
-        self.starts: dict[str, list[date]] = {}
-        # The latest finish among a kind's events up to each position (open: date.max),
-        # so an "overlap" search stops as soon as nothing earlier can still qualify.
-        self.reach: dict[str, list[date]] = {}
-        self.finishes: dict[str, tuple[list[date], list[str]]] = {}
-        for kind, keys in self.by_kind.items():
-            self.starts[kind] = [self.data[k]["start"] for k in keys]
+        self.starts: dict[str, list[date]] = {
+            kind: [data[k]["start"] for k in keys] for kind, keys in self.by_kind.items()
+        }
+        self._reach: dict[str, list[date]] = {}
+        self._finishes: dict[str, tuple[list[date], list[str]]] = {}
+
+    def reach(self, kind: str) -> list[date]:
+        """The latest finish among a kind's events up to each position (open: date.max),
+        so an "overlap" search stops as soon as nothing earlier can still qualify."""
+        reach = self._reach.get(kind)
+        if reach is None:
             reach, latest = [], date.min
-            for k in keys:
+            for k in self.by_kind[kind]:
                 latest = max(latest, self.data[k]["finish"] or date.max)
                 reach.append(latest)
-            self.reach[kind] = reach
+            self._reach[kind] = reach
+        return reach
+
+    def finishes(self, kind: str) -> tuple[list[date], list[str]]:
+        """A kind's finished events in order of finish (then position): dates and keys."""
+        found = self._finishes.get(kind)
+        if found is None:
+            data = self.data
             done = sorted(
-                (self.data[k]["finish"], self.pos[k], k) for k in keys if self.data[k]["finish"]
+                (data[k]["finish"], self.pos[k], k) for k in self.by_kind[kind] if data[k]["finish"]
             )
-            self.finishes[kind] = ([d for d, _, _ in done], [k for _, _, k in done])
+            found = self._finishes[kind] = ([d for d, _, _ in done], [k for _, _, k in done])
+        return found
 
     def usable(self, rule: LinkRule, used: set[str], cand: str, target: str) -> bool:
         if cand == target or (rule.exclusive and cand in used):
@@ -362,10 +374,12 @@ def _find_cause(ix: _Index, rule: LinkRule, used: set[str], target: str) -> str 
     best: tuple[date, int, int] | None = None
     found: str | None = None
     for kind in rule.from_kinds:
+        if kind not in ix.by_kind:
+            continue
         hit: str | None = None
         anchor: date | None = None
         if rule.measure == "finish":
-            dates, keys = ix.finishes.get(kind, ([], []))
+            dates, keys = ix.finishes(kind)
             i = bisect_right(dates, day) - 1
             while i >= 0:
                 if window is not None and (day - dates[i]).days > window:
@@ -375,10 +389,10 @@ def _find_cause(ix: _Index, rule: LinkRule, used: set[str], target: str) -> str 
                     break
                 i -= 1
         else:
-            starts = ix.starts.get(kind, [])
-            keys = ix.by_kind.get(kind, [])
-            reach = ix.reach.get(kind, [])
+            starts = ix.starts[kind]
+            keys = ix.by_kind[kind]
             overlap = rule.measure == "overlap" and window is not None
+            reach = ix.reach(kind) if overlap else starts
             i = bisect_right(starts, day) - 1
             while i >= 0:
                 gap = (day - starts[i]).days
@@ -422,16 +436,28 @@ def _find_later_cause(ix: _Index, rule: LinkRule, used: set[str], target: str) -
     return found
 
 
-def _link(G: nx.DiGraph[str], order: list[str], rules: Iterable[LinkRule], wd: WorkingDays) -> None:
+def _link(
+    G: nx.DiGraph[str],
+    data: dict[str, dict[str, Any]],
+    order: list[str],
+    rules: Iterable[LinkRule],
+    wd: WorkingDays,
+) -> dict[str, str]:
+    """Add the links; returns each linked node's main (``primary``) cause."""
     by_target: dict[str, list[LinkRule]] = {}
     for rule in rules:
         by_target.setdefault(rule.to_kind, []).append(rule)
-    ix = _Index(G, order)
+    ix = _Index(data, order)
     used: dict[str, set[str]] = {}
+    leads: set[str] = set()  # the nodes that are the cause of some link
+    primary: dict[str, str] = {}
     for target in order:
-        node = ix.data[target]
+        node = data[target]
+        rules_for = by_target.get(node["kind"])
+        if not rules_for:
+            continue
         has_cause = False
-        for rule in by_target.get(node["kind"], ()):
+        for rule in rules_for:
             if has_cause and not rule.also:
                 continue
             taken = used.setdefault(rule.name, set())
@@ -440,9 +466,9 @@ def _link(G: nx.DiGraph[str], order: list[str], rules: Iterable[LinkRule], wd: W
                 continue
             # Only a node that already leads somewhere can close a cycle; that happens
             # only after a link that went back in date order, so the check is rare.
-            if G.out_degree(target) and nx.has_path(G, target, cause):
+            if target in leads and nx.has_path(G, target, cause):
                 continue
-            start: date = ix.data[cause]["start"]
+            start: date = data[cause]["start"]
             G.add_edge(
                 cause,
                 target,
@@ -453,8 +479,14 @@ def _link(G: nx.DiGraph[str], order: list[str], rules: Iterable[LinkRule], wd: W
                 working_days=wd.between(start, node["start"]),
                 flags=[],
             )
+            leads.add(cause)
             taken.add(cause)
-            has_cause = has_cause or not rule.also
+            if not rule.also:
+                has_cause = True
+                primary[target] = cause
+            elif primary.get(target) == cause:  # the same link again, now not the main one
+                del primary[target]
+    return primary
 
 
 def reading_order(G: nx.DiGraph[str]) -> list[str]:
@@ -476,9 +508,9 @@ def reading_order(G: nx.DiGraph[str]) -> list[str]:
     return list(nx.lexicographical_topological_sort(G, key=pos.__getitem__))
 
 
-def _number_episodes(G: nx.DiGraph[str], order: list[str]) -> None:
-    data: dict[str, dict[str, Any]] = dict(G.nodes(data=True))
-    pred = G.pred
+def _number_episodes(
+    G: nx.DiGraph[str], data: dict[str, dict[str, Any]], order: list[str], primary: dict[str, str]
+) -> None:
     number = 0
     for key in order:
         if data[key]["kind"] == REFERRAL:
@@ -491,7 +523,7 @@ def _number_episodes(G: nx.DiGraph[str], order: list[str]) -> None:
         at: str | None = key
         while at is not None and at not in done:
             chain.append(at)
-            at = next((p for p, e in pred[at].items() if e["primary"]), None)
+            at = primary.get(at)
         episode = data[at]["episode"] if at is not None else None
         for k in chain:
             data[k]["episode"] = episode
@@ -574,30 +606,27 @@ def build_journey(
     order = [key for key, _ in keyed]
     wd = WorkingDays(holidays)
     G: nx.DiGraph[str] = nx.DiGraph(as_of=as_of, holidays=wd.holidays, anomalies=[], timeliness=[])
-    G.add_nodes_from(
-        (
-            key,
-            dict(
-                kind=event.kind,
-                start=event.start,
-                end=event.end,
-                finish=finish_of(event.kind, event.start, event.end),
-                occurrence=event.occurrence,
-                attrs=dict(event.attrs),
-                ref=event.ref,
-                label=f"{KIND_LABELS[event.kind]}, {event.start.day} {_MONTHS[event.start.month]} "
-                f"{event.start.year}",
-                short=SHORT_FORMS[event.kind],
-                pos=pos,
-                episode=None,
-                flags=[],
-            ),
-        )
-        for pos, (key, event) in enumerate(keyed)
-    )
-    _link(G, order, rules, wd)
-    _number_episodes(G, order)
+    G.add_nodes_from(order)
+    # The graph's own attribute dicts, filled in place (quicker than nodes given with dicts).
     data: dict[str, dict[str, Any]] = dict(G.nodes(data=True))
+    for pos, (key, event) in enumerate(keyed):
+        kind, start = event.kind, event.start
+        data[key].update(
+            kind=kind,
+            start=start,
+            end=event.end,
+            finish=finish_of(kind, start, event.end),
+            occurrence=event.occurrence,
+            attrs=dict(event.attrs),
+            ref=event.ref,
+            label=f"{KIND_LABELS[kind]}, {start.day} {_MONTHS[start.month]} {start.year}",
+            short=SHORT_FORMS[kind],
+            pos=pos,
+            episode=None,
+            flags=[],
+        )
+    primary = _link(G, data, order, rules, wd)
+    _number_episodes(G, data, order, primary)
     for key in order:
         if data[key]["kind"] not in ROOT_KINDS and not G.pred[key]:
             _flag(data[key], "unlinked")

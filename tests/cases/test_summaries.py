@@ -4,6 +4,7 @@ from datetime import date
 
 from sqlalchemy import delete, select
 
+from audit_app import summaries as summaries_module
 from audit_app.imports.annex_a import columns_of
 from audit_app.models import Child, JourneySummary
 from audit_app.seeding import load_cases, load_teams
@@ -148,6 +149,75 @@ class TestIncrementalRebuild:
         assert {k: v["events_hash"] for k, v in after.items()} == {
             k: v["events_hash"] for k, v in before.items()
         }
+
+
+def _stored(app) -> dict[str, dict]:
+    """Every summary column but the build time, by child ID."""
+    return {
+        ref: {k: v for k, v in row.items() if k != "built_at"}
+        for ref, row in summaries(app).items()
+    }
+
+
+class TestChunkedRebuild:
+    """A rebuild goes chunk by chunk, in this process or in workers: the same rows either way."""
+
+    def _seed(self, app, n=45):
+        from seed_cases.generator import generate
+
+        authority = generate(n, 11)
+        load_teams(authority.teams, engine=engine_of(app))
+        load_cases(authority.iter_cases(), engine=engine_of(app))
+
+    def test_workers_taking_many_chunks_write_what_one_process_writes(self, app, monkeypatch):
+        self._seed(app)
+        monkeypatch.setattr(summaries_module, "CHUNK", 7)  # 45 children: 7 chunks
+        engine = engine_of(app)
+        assert rebuild_summaries(engine=engine, force=True, workers=1) == 45
+        serial = _stored(app)
+        assert len(serial) == 45
+        assert rebuild_summaries(engine=engine, force=True, workers=2) == 45
+        assert _stored(app) == serial
+        # Nothing changed: every chunk skips every child, in the workers too.
+        assert rebuild_summaries(engine=engine, workers=2) == 0
+        assert rebuild_summaries(engine=engine) == 0
+
+    def test_named_children_in_chunks_and_in_workers(self, app, monkeypatch):
+        self._seed(app)
+        monkeypatch.setattr(summaries_module, "CHUNK", 4)
+        engine = engine_of(app)
+        serial = _stored(app)
+        with engine.connect() as conn:
+            ids = list(conn.execute(select(Child.id).order_by(Child.id)).scalars())
+        some = ids[::3]  # 15 children, in 4 chunks
+        with engine.begin() as conn:
+            conn.execute(delete(JourneySummary).where(JourneySummary.child_id.in_(ids[1::3])))
+        assert rebuild_summaries(engine=engine, child_ids=some, force=True, workers=2) == 15
+        assert rebuild_summaries(engine=engine, child_ids=ids[1::3], workers=2) == 15
+        assert rebuild_summaries(engine=engine, child_ids=ids, workers=2) == 0
+        assert _stored(app) == serial
+
+    def test_an_event_row_maps_as_its_mapping_does(self):
+        from audit_app.mapping import ROW_COLUMNS, event_from_mapping, event_from_row
+
+        values = {name: None for name in ROW_COLUMNS}
+        values.update(
+            kind="cp_plan",
+            start_date=date(2025, 1, 6),
+            occurrence=None,
+            team="North",
+            seen_alone=False,
+            details={"decision_date": "2025-01-07", "team": "ignored: the column wins"},
+        )
+        row = tuple(values[name] for name in ROW_COLUMNS)
+        event = event_from_row(row)
+        assert event == event_from_mapping(values)
+        assert event.attrs == {
+            "team": "North",
+            "seen_alone": False,
+            "decision_date": "2025-01-07",
+        }
+        assert (event.occurrence, event.end, event.ref) == (0, None, None)
 
 
 class TestSeedingAndCommand:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from journeys import add_working_days, working_days_between
+from journeys import add_working_days, is_working_day, working_days_between
 from journeys._dates import WorkingDays, add_months, to_dates
 
 from .helpers import (
@@ -72,6 +72,49 @@ class TestWorkingDays:
 
     def test_christmas_2026(self):
         assert WorkingDays(CHRISTMAS_2026).add(d("2026-12-24"), 1) == d("2026-12-29")
+
+
+def _counted_day_by_day(start: date, end: date, holidays: frozenset[date]) -> int:
+    if end < start:
+        return -_counted_day_by_day(end, start, holidays)
+    days = (end - start).days
+    return sum(is_working_day(start + timedelta(days=k), holidays) for k in range(1, days + 1))
+
+
+class TestCountsInConstantTime:
+    """The O(1) counts (weekdays from a fixed Monday) against a day-by-day count."""
+
+    @given(
+        st.dates(date(2020, 1, 1), date(2028, 12, 31)),
+        st.integers(-60, 400),
+    )
+    def test_between_counts_as_a_day_by_day_walk(self, start, span):
+        end = start + timedelta(days=span)
+        expected = _counted_day_by_day(start, end, HOLIDAYS)
+        assert working_days_between(start, end, HOLIDAYS) == expected
+        assert WorkingDays(HOLIDAYS).between(start, end) == expected
+        assert working_days_between(start, end) == _counted_day_by_day(start, end, frozenset())
+
+    def test_every_weekday_pair_of_two_weeks_and_the_first_and_last_dates(self):
+        for start in [date(2026, 11, 30) + timedelta(days=i) for i in range(14)]:
+            for span in range(22):
+                end = start + timedelta(days=span)
+                assert working_days_between(start, end) == _counted_day_by_day(
+                    start, end, frozenset()
+                )
+        assert working_days_between(date(1, 1, 1), date(1, 1, 8)) == 5  # Mon to Mon
+        assert working_days_between(date(9999, 12, 24), date(9999, 12, 31)) == 5
+
+    @given(st.dates(date(2020, 1, 1), date(2028, 12, 31)), st.integers(0, 120))
+    def test_add_is_the_first_day_that_many_working_days_on(self, start, n):
+        due = WorkingDays(HOLIDAYS).add(start, n)
+        assert due == add_working_days(start, n, HOLIDAYS)
+        if n:
+            assert is_working_day(due, HOLIDAYS)
+            assert _counted_day_by_day(start, due, HOLIDAYS) == n
+            assert _counted_day_by_day(start, due - timedelta(days=1), HOLIDAYS) == n - 1
+        else:
+            assert due == start  # even on a weekend
 
 
 class TestDateHelpers:
