@@ -2,6 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# The tests run on every core (pytest-xdist); a file's tests stay together on one worker.
+PYTEST_ARGS ?= -n auto --dist loadfile
 
 .PHONY: demo test lint bench clean
 
@@ -16,7 +18,7 @@ demo: $(BIN)/frontdoor
 
 test: $(BIN)/frontdoor
 	@sh scripts/ensure-chromium
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(BIN)/frontdoor
 	$(BIN)/ruff check .
