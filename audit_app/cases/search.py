@@ -461,35 +461,44 @@ def search_cases(filters: CaseFilters, *, session: Session, user) -> CasePage:
     ids = _page_ids(
         filters, user, session=session, total=total, page=page, summaries=max(summaries, 1)
     )
-    rows = {
-        r[3].child_id: r
-        for r in session.execute(
-            select(Child.child_ref, Child.dob, Child.expected_dob, S)
-            .join(S, S.child_id == Child.id)
-            .where(S.child_id.in_(ids))
-        )
-    }
+    rows = {r.child_id: r for r in session.execute(_ROW.where(S.child_id.in_(ids)))}
+    # The summary's data (its open checks) only for the children overdue at the date
+    overdue = [
+        i for i, r in rows.items()
+        if r.assessment_overdue_from and r.assessment_overdue_from <= filters.as_of
+    ]  # fmt: skip
+    data: dict[int, dict | None] = {}
+    if overdue:
+        query = select(S.child_id, S.data).where(S.child_id.in_(overdue))
+        data = {child_id: value for child_id, value in session.execute(query)}
     unbuilt = children - summaries if sees_all else 0
-    rows_ = [_row(rows[i], filters.as_of) for i in ids if i in rows]
+    rows_ = [_row(rows[i], data.get(i), filters.as_of) for i in ids if i in rows]
     return CasePage(rows_, total, page, pages, max(unbuilt, 0))
 
 
-def _row(r, as_of: date) -> CaseRow:
-    ref, dob, expected, s = r
+#: The columns a row of the list shows (not the summary's data: a JSON document per child).
+_ROW = select(
+    Child.child_ref, Child.dob, Child.expected_dob, S.child_id, S.path, S.furthest_stage,
+    S.latest_referral, S.latest_source, S.team, S.worker, S.rereferred, S.history_incomplete,
+    S.anomalies, S.breach_count, S.assessment_overdue_from,
+).join(S, S.child_id == Child.id)  # fmt: skip
+
+
+def _row(r, data: dict | None, as_of: date) -> CaseRow:
     return CaseRow(
-        child_ref=ref,
-        age=age_at(dob, as_of),
-        band=age_band(dob, expected, as_of),
-        path=s.path if s else "",
-        furthest_stage=s.furthest_stage if s else None,
-        latest_referral=s.latest_referral if s else None,
-        latest_source=s.latest_source if s else None,
-        team=s.team if s else None,
-        worker=s.worker if s else None,
-        rereferred=bool(s and s.rereferred),
-        history_incomplete=bool(s and s.history_incomplete),
-        anomalies=tuple(anomaly_label(c) for c in (s.anomalies.split(",") if s else ()) if c),
-        breach_count=s.breach_count if s else 0,
-        overdue_by=_overdue_by(s.assessment_overdue_from, s.data, as_of) if s else None,
-        built=s is not None,
+        child_ref=r.child_ref,
+        age=age_at(r.dob, as_of),
+        band=age_band(r.dob, r.expected_dob, as_of),
+        path=r.path,
+        furthest_stage=r.furthest_stage,
+        latest_referral=r.latest_referral,
+        latest_source=r.latest_source,
+        team=r.team,
+        worker=r.worker,
+        rereferred=bool(r.rereferred),
+        history_incomplete=bool(r.history_incomplete),
+        anomalies=tuple(anomaly_label(c) for c in r.anomalies.split(",") if c),
+        breach_count=r.breach_count,
+        overdue_by=_overdue_by(r.assessment_overdue_from, data, as_of),
+        built=True,
     )
