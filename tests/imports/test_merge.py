@@ -95,16 +95,22 @@ class TestIdempotency:
 
 
 def _every_row(app) -> dict[str, list[tuple]]:
-    """Every column of every row of every table but the batches (an attempt adds one)."""
+    """Every column of every row of every table but the batches (an attempt adds one),
+    and on SQLite the schema (the write may rebuild indexes) and its integrity check."""
     from sqlalchemy import select
     from sqlmodel import SQLModel
 
     with engine_of(app).connect() as conn:
-        return {
+        rows = {
             name: sorted(map(tuple, conn.execute(select(table)).all()), key=repr)
             for name, table in SQLModel.metadata.tables.items()
             if name != "importbatch"
         }
+        if conn.dialect.name == "sqlite":
+            schema = conn.exec_driver_sql("SELECT type, name, tbl_name, sql FROM sqlite_master")
+            rows["sqlite_master"] = sorted(map(tuple, schema))
+            rows["integrity"] = conn.exec_driver_sql("PRAGMA integrity_check").all()
+        return rows
 
 
 STATEMENT = re.compile(r"^\s*(INSERT INTO|UPDATE) (main\.)?(child|event)\b")
