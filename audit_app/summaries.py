@@ -12,6 +12,7 @@ stored: the ``data`` column keeps the dates a query needs to decide it for any d
 """
 
 import hashlib
+import json
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -23,7 +24,7 @@ from itertools import pairwise
 from multiprocessing import get_context
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select
+from sqlalchemy import Connection, Engine, String, delete, func, insert, select, type_coerce
 
 from journeys import EVENT_FIELDS, add_working_days, build_journey, summarise_journey
 from journeys import JourneySummary as Summary
@@ -236,7 +237,13 @@ def _events_by_child(conn: Connection, part: _Part) -> Iterator[tuple[int, list[
     before the first child is given, so the read transaction is over by then; the
     events of a child come in any order and the caller sorts them.
     """
-    columns = [CHILD_T.c.id.label("child_pk"), *(EVENT_T.c[name] for name in _EVENT_COLUMNS)]
+    # SQLite keeps JSON as text, and the JSON type decodes every row's "null" in Python:
+    # read the text and decode only the rows that have details (the same values).
+    raw_details = conn.dialect.name == "sqlite"
+    columns: list[Any] = [CHILD_T.c.id.label("child_pk")]
+    columns += [EVENT_T.c[name] for name in _EVENT_COLUMNS[:-1]]
+    details = EVENT_T.c[_EVENT_COLUMNS[-1]]
+    columns.append(type_coerce(details, String).label(details.name) if raw_details else details)
     base = select(*columns).select_from(
         CHILD_T.outerjoin(EVENT_T, EVENT_T.c.child_id == CHILD_T.c.id)
     )
@@ -262,7 +269,13 @@ def _events_by_child(conn: Connection, part: _Part) -> Iterator[tuple[int, list[
                     yield current, events
                 current, events = pk, []
             if row[1] is not None:
-                events.append(row[1:])
+                if raw_details:
+                    text = row[-1]
+                    events.append(
+                        (*row[1:-1], None if text is None or text == "null" else json.loads(text))
+                    )
+                else:
+                    events.append(row[1:])
         if current is not None:
             yield current, events
 

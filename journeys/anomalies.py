@@ -125,9 +125,13 @@ def detect_anomalies(G: nx.DiGraph[str]) -> list[Anomaly]:
     >>> [a.code for a in detect_anomalies(G)]
     ['cp_plan_without_icpc', 'cp_plan_same_day']
     """
-    found: list[Anomaly] = []
     nodes: _Nodes = dict(G.nodes(data=True))
-    order = sorted(G, key=lambda n: nodes[n]["pos"])
+    return _detect(G, nodes, sorted(G, key=lambda n: nodes[n]["pos"]))
+
+
+def _detect(G: nx.DiGraph[str], nodes: _Nodes, order: list[str]) -> list[Anomaly]:
+    """``detect_anomalies`` given the graph's node dicts and its nodes in date order."""
+    found: list[Anomaly] = []
     by_kind: dict[str, list[str]] = {}
     for key in order:
         by_kind.setdefault(nodes[key]["kind"], []).append(key)

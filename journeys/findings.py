@@ -30,7 +30,7 @@ from .events import (
     REFERRAL,
     S47,
 )
-from .graph import POINT_KINDS, reading_order
+from .graph import POINT_KINDS, _reading_order
 from .timeliness import (
     BREACHED,
     DEFAULT_TIMELINESS_RULES,
@@ -507,8 +507,9 @@ def summarise_journey(
     ''
     """
     nodes: _Nodes = dict(G.nodes(data=True))
-    order = reading_order(G)
-    by_date = sorted(nodes, key=lambda n: nodes[n]["pos"])
+    pos: dict[str, int] = {key: node["pos"] for key, node in nodes.items()}
+    by_date = sorted(nodes, key=pos.__getitem__)
+    order = _reading_order(G, pos, by_date)
     referrals = [k for k in by_date if nodes[k]["kind"] == REFERRAL]
     stages_reached = {STAGE_OF_KIND[nodes[k]["kind"]] for k in G if nodes[k]["kind"] != CLOSURE}
     referral_findings = _referral_findings(nodes, referrals, history_start, by_date)

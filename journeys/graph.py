@@ -28,7 +28,7 @@ from typing import Any
 import networkx as nx
 
 from ._dates import WorkingDays
-from .anomalies import detect_anomalies
+from .anomalies import _detect
 from .errors import JourneyError
 from .events import (
     ASSESSMENT,
@@ -500,11 +500,15 @@ def reading_order(G: nx.DiGraph[str]) -> list[str]:
     ['contact:2025-03-01:0', 'referral:2025-03-03:0']
     """
     pos: dict[str, int] = dict(G.nodes(data="pos"))
-    by_date = sorted(pos, key=pos.__getitem__)
+    return _reading_order(G, pos, sorted(pos, key=pos.__getitem__))
+
+
+def _reading_order(G: nx.DiGraph[str], pos: dict[str, int], by_date: list[str]) -> list[str]:
+    """``reading_order`` given each node's position and the nodes in date order."""
     # When every link points forward in date order (nearly always), date order is the
     # answer: the earliest node left never waits for a cause.
     if all(pos[u] < pos[v] for u, v in G.edges):
-        return by_date
+        return list(by_date)
     return list(nx.lexicographical_topological_sort(G, key=pos.__getitem__))
 
 
@@ -631,14 +635,16 @@ def build_journey(
         if data[key]["kind"] not in ROOT_KINDS and not G.pred[key]:
             _flag(data[key], "unlinked")
 
-    anomalies = detect_anomalies(G)
+    anomalies = _detect(G, data, order)
     for anomaly in anomalies:
         _flag(data[anomaly.node], anomaly.code)
         if anomaly.edge is not None:
             _flag(G.edges[anomaly.edge], anomaly.code)
     G.graph["anomalies"] = anomalies
 
-    checks, undated = check_timeliness_twice(G, as_of=as_of, holidays=wd, rules=timeliness_rules)
+    checks, undated = check_timeliness_twice(
+        G, as_of=as_of, holidays=wd, rules=timeliness_rules, nodes=data, order=order
+    )
     for check in checks:
         if check.status in ("breached", "overdue"):
             mark = f"{'late' if check.status == 'breached' else 'overdue'}:{check.rule}"

@@ -445,9 +445,16 @@ def check_timeliness(
     return _run_checks(G, _Checker(wd, as_of), rules).results
 
 
-def _run_checks(G: nx.DiGraph[str], checker: _Checker, rules: Sequence[TimelinessRule]) -> _Checker:
-    nodes: dict[str, dict[str, Any]] = dict(G.nodes(data=True))
-    order = sorted(nodes, key=lambda n: nodes[n]["pos"])
+def _run_checks(
+    G: nx.DiGraph[str],
+    checker: _Checker,
+    rules: Sequence[TimelinessRule],
+    nodes: dict[str, dict[str, Any]] | None = None,
+    order: list[str] | None = None,
+) -> _Checker:
+    if nodes is None or order is None:
+        nodes = dict(G.nodes(data=True))
+        order = sorted(nodes, key=lambda n: nodes[n]["pos"])
     by_kind: dict[str, list[str]] = {}
     for key in order:
         by_kind.setdefault(nodes[key]["kind"], []).append(key)
@@ -462,11 +469,14 @@ def check_timeliness_twice(
     as_of: date,
     holidays: WorkingDays,
     rules: Sequence[TimelinessRule] = DEFAULT_TIMELINESS_RULES,
+    nodes: dict[str, dict[str, Any]] | None = None,
+    order: list[str] | None = None,
 ) -> tuple[list[Timeliness], list[Timeliness]]:
     """``check_timeliness`` at ``as_of`` and without a date, in one pass over the graph.
 
     For :func:`journeys.build_journey`, which stores both so that
-    :func:`journeys.summarise_journey` need not run the checks again.
+    :func:`journeys.summarise_journey` need not run the checks again (and passes the
+    graph's node dicts and its nodes in date order, ``nodes`` and ``order``).
 
     Examples
     --------
@@ -479,6 +489,6 @@ def check_timeliness_twice(
     >>> [t.status for t in dated], [t.status for t in undated]
     (['overdue'], ['open'])
     """
-    checker = _run_checks(G, _Checker(holidays, as_of, undated=True), rules)
+    checker = _run_checks(G, _Checker(holidays, as_of, undated=True), rules, nodes, order)
     assert checker.undated is not None
     return checker.results, checker.undated

@@ -2,11 +2,11 @@
 
 from datetime import date
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from audit_app import summaries as summaries_module
 from audit_app.imports.annex_a import columns_of
-from audit_app.models import Child, JourneySummary
+from audit_app.models import Child, Event, JourneySummary
 from audit_app.seeding import load_cases, load_teams
 from audit_app.summaries import rebuild_summaries
 from tests.imports.helpers import annex_row, write_workbook
@@ -196,6 +196,45 @@ class TestChunkedRebuild:
         assert rebuild_summaries(engine=engine, child_ids=ids[1::3], workers=2) == 15
         assert rebuild_summaries(engine=engine, child_ids=ids, workers=2) == 0
         assert _stored(app) == serial
+
+    def test_events_with_details_hash_and_build_as_the_typed_rows_do(self, app, tmp_path):
+        load(app, tmp_path / "one", CHILDREN, EVENTS)
+        engine = engine_of(app)
+        with engine.begin() as conn:
+            a1 = conn.execute(select(Child.id).where(Child.child_ref == "A1")).scalar_one()
+            conn.execute(
+                update(Event)
+                .where(Event.child_id == a1, Event.kind == "assessment")
+                .values(details={"placements_12m": 2, "permanence_plan": "Stay", "team": "x"})
+            )
+        assert rebuild_summaries(engine=engine) == 1  # A1's events changed
+        # What the rebuild read, hashed and built from equals the rows as the JSON type reads them.
+        names = summaries_module._EVENT_COLUMNS
+        with engine.connect() as conn:
+            history = summaries_module.history_start(conn)
+            rows = [
+                tuple(r)
+                for r in conn.execute(
+                    select(*(Event.__table__.c[n] for n in names)).where(Event.child_id == a1)
+                )
+            ]
+        rows.sort(key=summaries_module._natural_key)
+        assert {"placements_12m": 2, "permanence_plan": "Stay", "team": "x"} in [
+            r[-1] for r in rows
+        ]
+        stored = summaries(app)["A1"]
+        salt = f"{summaries_module.SUMMARY_VERSION}|{history}"
+        assert stored["events_hash"] == summaries_module._digest(rows, salt)
+        summary, _ = summaries_module.summarise_events(
+            [dict(zip(names, r, strict=True)) for r in rows], as_of=date.today(), history=history
+        )
+        assert stored["data"]["path"] == summary.path == "C → R → A"
+        assert stored["data"] == {
+            **summary.to_dict(),
+            "history_start": stored["data"]["history_start"],
+            "assessment_overdue_from": stored["data"]["assessment_overdue_from"],
+            "open_checks": stored["data"]["open_checks"],
+        }
 
     def test_an_event_row_maps_as_its_mapping_does(self):
         from audit_app.mapping import ROW_COLUMNS, event_from_mapping, event_from_row
