@@ -12,7 +12,15 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event
 from sqlmodel import Session
 
-__all__ = ["make_engine", "get_session", "engine", "session_scope", "is_sqlite", "write_intent"]
+__all__ = [
+    "make_engine",
+    "get_session",
+    "engine",
+    "session_scope",
+    "is_sqlite",
+    "write_intent",
+    "refresh_statistics",
+]
 
 BUSY_TIMEOUT_MS = 15000
 
@@ -84,3 +92,26 @@ def close_session(_exc=None) -> None:
     db = g.pop("db", None)
     if db is not None:
         db.close()
+
+
+#: The tables a bulk load changes; their planner statistics are refreshed after it.
+LOADED_TABLES = ("child", "event", "journeysummary", "summarycode")
+
+
+def refresh_statistics(eng: Engine, tables: tuple[str, ...] = LOADED_TABLES) -> None:
+    """PostgreSQL: ``ANALYZE`` the tables a bulk load changed, so the planner knows their size.
+
+    A server with autovacuum off (or not yet round to it) would otherwise plan the case
+    list and cohort queries for empty tables.  SQLite keeps no statistics unless asked
+    (``ANALYZE`` there takes the write lock for a full index scan), and its queries are
+    written for the plans it makes without them, so nothing is done.
+    """
+    if is_sqlite(eng):
+        return
+    from sqlalchemy import inspect, text
+
+    present = set(inspect(eng).get_table_names())
+    with eng.begin() as conn:
+        for table in tables:
+            if table in present:
+                conn.execute(text(f'ANALYZE "{table}"'))

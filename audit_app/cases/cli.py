@@ -20,7 +20,7 @@ def rebuild_journeys_command(force: bool, workers: int | None):
     """Rebuild the stored journey summaries of the children whose events changed."""
     import time
 
-    from ..db import engine
+    from ..db import engine, refresh_statistics
     from ..summaries import rebuild_summaries
 
     started = time.perf_counter()
@@ -30,6 +30,8 @@ def rebuild_journeys_command(force: bool, workers: int | None):
         workers=workers,
         progress=lambda text: click.echo(text, err=True),
     )
+    if written:
+        refresh_statistics(engine())
     click.echo(f"Rebuilt {written:,} journey summaries in {time.perf_counter() - started:.1f} s.")
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
-from ..db import write_intent
+from ..db import refresh_statistics, write_intent
 from ..models import ImportBatch
 from . import merge
 from .annex_a import read_annex_a
@@ -318,7 +318,17 @@ def _finish(
     finally:
         write_intent.reset(intent)
     _rebuild_journeys(engine, changed, say)
+    if events or report.children["added"] + report.children["changed"]:
+        _refresh_statistics(engine)
     return ImportResult(batch_id, "committed", summary, report.to_json(), changed)
+
+
+def _refresh_statistics(engine: Engine) -> None:
+    """PostgreSQL's planner statistics after the load (a failure leaves the import committed)."""
+    try:
+        refresh_statistics(engine)
+    except Exception as error:
+        log.error("Refreshing planner statistics after an import failed: %s", type(error).__name__)
 
 
 def _rebuild_journeys(engine: Engine, refs: list[str], say: Callable[..., None]) -> None:
