@@ -3,7 +3,8 @@
 Set ``TEST_DATABASE_URL`` (``postgresql+psycopg://...``) to run every database test
 against PostgreSQL; otherwise each test gets its own SQLite file.  Under pytest-xdist
 (``make test`` runs ``pytest -n auto``) each worker gets its own PostgreSQL database,
-named after TEST_DATABASE_URL's with the worker id, made at the start and dropped at the end.
+named after TEST_DATABASE_URL's with the worker id, made at the start and dropped at the end
+by the controller.
 """
 
 import os
@@ -46,11 +47,18 @@ def pytest_configure(config):
 
 
 def pytest_unconfigure(config):
-    worker_db = getattr(config, "_frontdoor_worker_db", None)
-    if worker_db:
-        base, name = worker_db
+    # Once every worker has finished, the controller drops their databases (a worker that
+    # dropped its own could be stopped half-way by the controller's exit).
+    base = postgres_url()
+    if base and not os.environ.get("PYTEST_XDIST_WORKER"):
+        prefix = make_url(base).database + "_gw"
         with _autocommit(base) as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            names = conn.execute(
+                text("SELECT datname FROM pg_database WHERE starts_with(datname, :p)"),
+                {"p": prefix},
+            ).scalars()
+            for name in [n for n in names if n[len(prefix) :].isdigit()]:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def postgres_url() -> str | None:
@@ -74,7 +82,7 @@ class _autocommit:
 
 
 def _use_a_database_per_worker(config) -> None:
-    """Under xdist, point TEST_DATABASE_URL at ``<its database>_<worker>``, made if missing.
+    """Under xdist, point TEST_DATABASE_URL at a new database ``<its database>_<worker>``.
 
     Workers share nothing else: ports are chosen free, files go under each test's tmp_path
     and screenshots under each test's own folder.
@@ -84,14 +92,10 @@ def _use_a_database_per_worker(config) -> None:
         return
     url = make_url(base)
     name = f"{url.database}_{worker}"
-    with _autocommit(base) as conn:
-        if (
-            conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
-            is None
-        ):
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    with _autocommit(base) as conn:  # made afresh: a run stopped half-way leaves no trace
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
     os.environ["TEST_DATABASE_URL"] = url.set(database=name).render_as_string(hide_password=False)
-    config._frontdoor_worker_db = (base, name)
 
 
 def reset_schema(url: str) -> None:
@@ -102,11 +106,78 @@ def reset_schema(url: str) -> None:
     engine.dispose()
 
 
+#: Everything a test could change in the structure of schema public, as one digest.
+SCHEMA_DIGEST = text(
+    """
+    SELECT md5(concat_ws('|',
+      (SELECT string_agg(format('%s:%s', c.relname, c.relkind), ',' ORDER BY c.relname)
+         FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace),
+      (SELECT string_agg(format('%s.%s:%s:%s:%s', a.attrelid::regclass, a.attname,
+                                format_type(a.atttypid, a.atttypmod), a.attnotnull,
+                                pg_get_expr(d.adbin, d.adrelid)),
+                         ',' ORDER BY a.attrelid::regclass::text, a.attnum)
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+        WHERE c.relnamespace = 'public'::regnamespace AND a.attnum > 0
+          AND NOT a.attisdropped),
+      (SELECT string_agg(format('%s:%s', conname, pg_get_constraintdef(oid)), ',' ORDER BY conname)
+         FROM pg_constraint WHERE connamespace = 'public'::regnamespace),
+      (SELECT string_agg(pg_get_indexdef(indexrelid), ',' ORDER BY indexrelid::regclass::text)
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE c.relnamespace = 'public'::regnamespace),
+      (SELECT string_agg(tgname, ',' ORDER BY tgname) FROM pg_trigger t
+         JOIN pg_class c ON c.oid = t.tgrelid
+        WHERE c.relnamespace = 'public'::regnamespace AND NOT t.tgisinternal),
+      (SELECT string_agg(proname, ',' ORDER BY proname)
+         FROM pg_proc WHERE pronamespace = 'public'::regnamespace),
+      (SELECT string_agg(typname, ',' ORDER BY typname)
+         FROM pg_type WHERE typnamespace = 'public'::regnamespace AND typtype <> 'c'),
+      (SELECT string_agg(evtname, ',') FROM pg_event_trigger)))
+    """
+)
+#: Per database: the digest of the schema ``create_all`` made there last.
+_fresh_schema: dict[str, str] = {}
+
+
+def fresh_tables(url: str) -> None:
+    """Leave every table of the models empty, sequences at 1, nothing else in schema public.
+
+    Dropping and creating the schema for every test was a third of the PostgreSQL pass.
+    When the structure is exactly what ``create_all`` made for the previous test, its rows
+    are deleted and its sequences restarted instead; any other structure (a migration test,
+    a table a test added, a first run) is dropped and made afresh.
+    """
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            if _fresh_schema.get(url) == conn.execute(SCHEMA_DIGEST).scalar_one():
+                for table in reversed(SQLModel.metadata.sorted_tables):
+                    conn.execute(table.delete())
+                conn.execute(
+                    text(
+                        "SELECT setval(oid, 1, false) FROM pg_class"
+                        " WHERE relnamespace = 'public'::regnamespace AND relkind = 'S'"
+                    )
+                )
+                return
+        _fresh_schema.pop(url, None)
+        reset_schema(url)
+        SQLModel.metadata.create_all(engine)
+        with engine.connect() as conn:
+            _fresh_schema[url] = conn.execute(SCHEMA_DIGEST).scalar_one()
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
-def db_url(tmp_path):
+def db_url(request, tmp_path):
     url = postgres_url()
     if url:
-        reset_schema(url)
+        if "app" in request.fixturenames:
+            fresh_tables(url)  # the app fixture's create_all then finds every table
+        else:
+            reset_schema(url)  # an empty database, as for init-db from nothing
+            _fresh_schema.pop(url, None)
         yield url
     else:
         yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
