@@ -50,7 +50,8 @@ def table_counts(app) -> dict[str, int]:
 
 def rows_of(app, model):
     with engine_of(app).connect() as conn:
-        return conn.execute(select(model.__table__)).mappings().all()
+        table = model.__table__  # in key order: PostgreSQL returns unordered rows in any order
+        return conn.execute(select(table).order_by(*table.primary_key)).mappings().all()
 
 
 def batches(app):
