@@ -130,18 +130,16 @@ def _floor(job: dict) -> dict:
 
 
 def _rebuild(job: dict) -> dict:
-    import inspect
-
-    from audit_app.db import make_engine
+    from audit_app.db import make_engine, refresh_statistics
     from audit_app.summaries import rebuild_summaries
 
     engine = make_engine(job["url"])
-    kwargs = {"engine": engine}
-    if job.get("force") and "force" in inspect.signature(rebuild_summaries).parameters:
-        kwargs["force"] = True
+    kwargs = {"engine": engine, "force": bool(job.get("force"))}
     started = time.perf_counter()
     written = _profiled(job.get("profile"), lambda: rebuild_summaries(**kwargs))
     elapsed = time.perf_counter() - started
+    if written:  # as `frontdoor rebuild-journeys` does (PostgreSQL), untimed
+        refresh_statistics(engine)
     return {
         "seconds": elapsed,
         "written": written if isinstance(written, int) else None,
