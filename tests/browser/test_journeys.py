@@ -407,7 +407,7 @@ def test_4_practice_manager_acknowledges_the_escalation_and_moderates_the_audit_
         choice = next((v for v in ANSWER_PREFERENCE if v in values), values[0])
         group.locator(f"input[value='{choice}']").check()
     page.get_by_role("button", name="Submit moderation grades").click()
-    assert page.locator("#moderation-compare").is_visible()
+    page.locator("#moderation-compare").wait_for()  # is_visible() would not wait for the page
     shots(page, "moderation-compare")
     page.check("#agreement")
     page.fill("#agreement_note", "Agree with the auditor's grading.")
