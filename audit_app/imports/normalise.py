@@ -140,15 +140,21 @@ def to_date(value: Any) -> Parsed:
     return Parsed(None, BAD)
 
 
+#: Counts and ages are below this (nine digits, as the text form allows); PostgreSQL's
+#: INTEGER would refuse much more than it, so a larger number is a bad value.
+INT_LIMIT = 10**9
+
+
 def to_int(value: Any) -> Parsed:
     if value is None:
         return BLANK_VALUE
     if isinstance(value, bool):
         return Parsed(None, BAD)
-    if isinstance(value, int):
-        return Parsed(value, EXACT)
-    if isinstance(value, float):
-        return Parsed(int(value), EXACT) if value.is_integer() else Parsed(None, BAD)
+    if isinstance(value, int | float):
+        # as many digits as a typed-in count may have (below): a database integer holds it
+        if isinstance(value, float) and not value.is_integer():
+            return Parsed(None, BAD)
+        return Parsed(int(value), EXACT) if abs(value) < INT_LIMIT else Parsed(None, BAD)
     text = clean_text(value)
     if text is None:
         return BLANK_VALUE

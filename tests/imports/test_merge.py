@@ -18,6 +18,7 @@ from .helpers import (
     counts,
     engine_of,
     load,
+    problems,
     referral,
     referral_workbook,
     rows_of,
@@ -266,3 +267,16 @@ def test_malformed_workbook_rows_never_crash(app, rows):
     assert result.status in {"committed", "refused"}, result.message
     if result.status == "refused":
         assert counts(app) == before
+
+
+def test_a_number_too_big_for_a_database_integer_is_a_bad_value_not_a_failed_import(app, tmp_path):
+    # Found by the property test above on PostgreSQL: a numeric cell of 10**12 passed as a
+    # count and failed the whole import there (INTEGER out of range) while SQLite stored it.
+    row = ["B1", "a) Male", "WBRI", date(2016, 2, 1), 10**12, date(2025, 5, 6), "a) 1A: Individual",
+           "b) No", 10**12, "North", "Worker 1"]  # fmt: skip
+    result = load(app, referral_workbook(tmp_path / "big.xlsx", [row]))
+    assert result.status == "committed", result.message
+    flagged = [
+        p for p in problems(result) if p["column"] == "Number of Referrals in Last 12 Months"
+    ]
+    assert flagged and flagged[0]["value"] == str(10**12)
