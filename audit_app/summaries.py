@@ -96,9 +96,13 @@ def history_start(conn: Connection) -> date | None:
     Annex A reaches back six months, so a re-referral or repeat plan before then
     cannot be settled from the events alone (``journeys`` marks it history incomplete).
     """
-    return conn.execute(
-        select(func.min(EVENT_T.c.start_date)).where(EVENT_T.c.kind.in_(_FRONT_DOOR))
-    ).scalar()
+    # One min() per kind, each a single step down the (kind, start date) index: PostgreSQL
+    # scans every contact and referral for a min() over ``kind IN (...)`` (14 ms at 150k).
+    firsts = [
+        conn.execute(select(func.min(EVENT_T.c.start_date)).where(EVENT_T.c.kind == kind)).scalar()
+        for kind in _FRONT_DOOR
+    ]
+    return min((first for first in firsts if first is not None), default=None)
 
 
 def _digest(rows: list[tuple], salt: str) -> str:
