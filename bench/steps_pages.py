@@ -94,6 +94,20 @@ def _summary(name: str, latencies: list[float], errors: list, total: int) -> str
     )
 
 
+def _time_requests(client, urls: list[str], *, warm: int) -> tuple[list[float], list[int]]:
+    """Each URL's latency in seconds, after ``warm`` untimed requests; non-200 statuses."""
+    for url in urls[:warm]:  # warm up templates and caches
+        client.get(url)
+    latencies, errors = [], []
+    for url in urls:
+        started = time.perf_counter()
+        response = client.get(url)
+        latencies.append(time.perf_counter() - started)
+        if response.status_code != 200:
+            errors.append(response.status_code)
+    return latencies, errors
+
+
 def in_process(ctx, db) -> list[Row]:
     ensure_loaded(ctx, db)
     app = db.app()
@@ -114,15 +128,7 @@ def in_process(ctx, db) -> list[Row]:
         ("case list /cases/", ["/cases/"] * n),
         ("journey page /cases/<ref>", [f"/cases/{refs[i % len(refs)]}" for i in range(n)]),
     ):
-        for url in urls[:3]:  # warm up templates and caches
-            client.get(url)
-        latencies, errors = [], []
-        for url in urls:
-            started = time.perf_counter()
-            response = client.get(url)
-            latencies.append(time.perf_counter() - started)
-            if response.status_code != 200:
-                errors.append(response.status_code)
+        latencies, errors = _time_requests(client, urls, warm=3)
         ctx.profiled(f"page-{name.split()[0]}-{db.kind}",
                      lambda u=urls[:20]: [client.get(x) for x in u])  # fmt: skip
         p95 = percentile(latencies, 95)
@@ -171,15 +177,8 @@ def _filtered_lists(ctx, db, client, refs: list[str], n: int) -> Row:
                                       team=team)
             for i in range(per_filter)
         ]  # fmt: skip
-        for url in urls[:2]:  # warm up
-            client.get(url)
-        latencies = []
-        for url in urls:
-            started = time.perf_counter()
-            response = client.get(url)
-            latencies.append(time.perf_counter() - started)
-            if response.status_code != 200:
-                errors.append(response.status_code)
+        latencies, failed = _time_requests(client, urls, warm=2)
+        errors += failed
         p95 = percentile(latencies, 95)
         worst = max(worst, p95)
         parts.append(f"{label} p50 {seconds(percentile(latencies, 50))}, p95 {seconds(p95)}")
