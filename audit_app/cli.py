@@ -220,7 +220,7 @@ def demo_command(children, seed, host, port, no_serve):
     os.environ["DATABASE_URL"] = f"sqlite:///{path}"
     from . import create_app
     from .db import session_scope
-    from .demo_audit import manager_id, seed_example_audit
+    from .demo_audit import seed_example_audit, user_id_of
     from .migrate import upgrade
     from .models import UserCreate
     from .users import create_user
@@ -246,7 +246,7 @@ def demo_command(children, seed, host, port, no_serve):
             )
             logins.append((username, ", ".join(roles), password))
     with app.app_context(), session_scope(app) as session:
-        example = seed_example_audit(session, manager_id=manager_id(session))
+        example = seed_example_audit(session, manager_id=user_id_of(session))
     click.echo(f"Demo database {path}: {n_children:,} children, {n_events:,} events.")
     if example is not None:
         click.echo(f"Example audit: “{example.title}” (a sample of 10, three submitted).")

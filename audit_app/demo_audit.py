@@ -22,7 +22,7 @@ from .audits.cohort import Exclusions, draw_sample, parse_rules
 from .audits.setup import auditors, create_audit, record_draw, round_robin
 from .models import Audit, AuditCase, Event, User
 
-__all__ = ["seed_example_audit", "EXAMPLE_TITLE"]
+__all__ = ["seed_example_audit", "user_id_of", "EXAMPLE_TITLE"]
 
 EXAMPLE_TITLE = "Example: children referred in the last six months"
 SAMPLE = 10
@@ -145,5 +145,6 @@ def seed_example_audit(session: Session, *, manager_id: int | None) -> Audit | N
     return audit
 
 
-def manager_id(session: Session, username: str = "practice.manager") -> int | None:
+def user_id_of(session: Session, username: str = "practice.manager") -> int | None:
+    """The id of the user called ``username`` (the demo's practice manager by default)."""
     return session.exec(select(User.id).where(User.username == username)).first()

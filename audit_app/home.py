@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from journeys import EVENT_KINDS, KIND_LABELS
 
+from .audits.setup import DONE
 from .db import get_session
 from .models import AuditCase, Child, Event, ImportBatch
 from .permissions import allowed, requires
@@ -16,9 +17,6 @@ from .rendering import render
 bp = Blueprint("home", __name__, url_prefix="/")
 
 __all__ = ["bp", "dashboard_counts", "my_work"]
-
-#: Case statuses after the auditor's part is done.
-DONE = ("submitted", "moderation", "moderated", "finalised")
 
 #: How the dashboard names many of each kind (plain English, not "enquirys").
 PLURALS = {

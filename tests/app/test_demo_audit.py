@@ -3,7 +3,7 @@
 from sqlmodel import select
 
 from audit_app.db import engine, session_scope
-from audit_app.demo_audit import EXAMPLE_TITLE, manager_id, seed_example_audit
+from audit_app.demo_audit import EXAMPLE_TITLE, seed_example_audit, user_id_of
 from audit_app.models import Answer, Audit, AuditCase, Moderation
 from audit_app.seeding import load_cases, load_teams
 from seed_cases.generator import generate
@@ -21,13 +21,14 @@ def test_the_example_audit_has_a_sample_shared_out_and_three_cases_submitted(app
                        ("auditor2", "auditor"), ("qa.lead", "qa_lead")):  # fmt: skip
         make_user(name, role)
     with app.app_context(), session_scope(app) as session:
-        audit = seed_example_audit(session, manager_id=manager_id(session))
+        audit = seed_example_audit(session, manager_id=user_id_of(session))
         assert audit is not None and audit.title == EXAMPLE_TITLE
         cases = session.exec(select(AuditCase).where(AuditCase.audit_id == audit.id)).all()
         sampled = [c for c in cases if not c.reserve]
         assert len(sampled) == 10 and len(cases) > 10  # reserves drawn too
         assert {c.auditor_id for c in sampled} == {
-            u for u in (manager_id(session, "auditor"), manager_id(session, "auditor2"))
+            user_id_of(session, "auditor"),
+            user_id_of(session, "auditor2"),
         }
         by_status = sorted(c.status for c in sampled)
         assert by_status.count("submitted") == 2
