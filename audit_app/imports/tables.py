@@ -1,7 +1,7 @@
 """Tables of cells from a workbook, a CSV file, a folder or a .zip of CSV files, streamed.
 
-Workbooks are read with openpyxl in read-only mode with ``data_only=True``: a formula
-cell gives the value the spreadsheet last saved, and the app never evaluates one.
+Workbooks are read by :mod:`.workbooks` (calamine, or openpyxl in read-only mode): a
+formula cell gives the value the spreadsheet last saved, and the app never evaluates one.
 CSV files may carry a byte-order mark and ``;`` separators.
 """
 
@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO
 
 from .report import Refused
+from .workbooks import workbook_tables
 
 __all__ = ["Table", "open_tables", "csv_rows", "sniff", "ZIP_LIMIT"]
 
@@ -173,43 +174,12 @@ class _ZipMember:
         self.zf.close()
 
 
-def _sheet_rows(ws) -> Iterator[tuple[int, tuple]]:
-    if hasattr(ws, "reset_dimensions"):
-        ws.reset_dimensions()  # some exporters write a wrong <dimension>: read every row
-    try:
-        yield from enumerate(ws.iter_rows(values_only=True), start=1)
-    except Exception as error:  # the sheet's XML is damaged part-way
-        raise Refused(
-            f"The sheet '{ws.title}' could not be read: the workbook is damaged "
-            f"({type(error).__name__})."
-        ) from None
-
-
 def open_tables(path: Path, *, display_name: str | None = None) -> Iterator[Table]:
     """Every table of ``path``: the sheets of a workbook or the CSV files of a folder/zip."""
     kind = sniff(path)
     if kind == "xlsx":
-        import openpyxl
-
-        try:
-            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as error:  # openpyxl raises many kinds on a damaged file
-            raise Refused(
-                f"The workbook could not be opened: it is damaged or not a real .xlsx "
-                f"file ({type(error).__name__})."
-            ) from None
-        try:
-            for ws in workbook.worksheets:
-                if hasattr(ws, "iter_rows"):
-                    yield Table(ws.title, _sheet_rows(ws))
-        except Refused:
-            raise
-        except Exception as error:
-            raise Refused(
-                f"The workbook could not be read: it is damaged ({type(error).__name__})."
-            ) from None
-        finally:
-            workbook.close()
+        for title, rows in workbook_tables(path):
+            yield Table(title, rows)
         return
     refuse_unreadable(kind, display_name or path.name)
     for name, opener in csv_sources(path):
