@@ -17,7 +17,7 @@ from journeys import EVENT_FIELDS
 
 from ..models import Child, Event
 from .report import Report
-from .staging import Stage, load_event_data
+from .staging import Stage, load_child, load_event_data
 
 __all__ = ["diff", "write", "CHUNK"]
 
@@ -69,10 +69,8 @@ def diff(
             child_marks = []
             for ref, attrs, raw in chunk:
                 old = stored.get(ref)
-                if old is None:
-                    row = {name: attrs.get(name) for name in CHILD_COLUMNS[:-1]}
-                    row["raw"] = raw or None
-                    child_marks.append(("insert", None, _dumps(row), ref))
+                if old is None:  # its row is built from the staged attributes when written
+                    child_marks.append(("insert", None, None, ref))
                     touched.add(ref)
                     report.children["added"] += 1
                     continue
@@ -91,23 +89,28 @@ def diff(
                 "UPDATE ch SET action=?, db_id=?, merged=? WHERE ref=?", child_marks
             )
 
+            # A new child's events are all new: marked at once, their data left unread.
+            new_refs = [ref for ref in refs if ref not in stored]
+            if new_refs:
+                marks = ",".join("?" * len(new_refs))
+                added = stage.db.execute(
+                    f"UPDATE ev SET action='insert' WHERE ref IN ({marks})", new_refs
+                ).rowcount
+                report.events["added"] += added
             ids = {old.id: ref for ref, old in stored.items()}
             existing: dict[tuple, Any] = {}
             if ids:
                 for r in conn.execute(select(EVENT_T).where(EVENT_T.c.child_id.in_(list(ids)))):
                     existing[(ids[r.child_id], r.kind, r.start_date, r.occurrence)] = r
             event_marks = []
-            for seq, ref, kind, start, occ, data in stage.events_of(refs):
+            for seq, ref, kind, start, occ, data in stage.events_of(list(stored)):
                 old = existing.get((ref, kind, start, occ))
-                staged = {"end_date": data.get("end"), **data["f"]}
-                if old is None:
-                    row = {name: staged.get(name) for name in EVENT_COLUMNS[:-2]}
-                    row["details"] = data["d"] or None
-                    row["raw"] = data["r"] or None
-                    event_marks.append(("insert", None, _dumps(row), seq))
+                if old is None:  # its row is built from the staged data when written
+                    event_marks.append(("insert", None, None, seq))
                     touched.add(ref)
                     report.events["added"] += 1
                     continue
+                staged = {"end_date": data.get("end"), **data["f"]}
                 current = {name: getattr(old, name) for name in EVENT_COLUMNS}
                 merged = dict(current)
                 merged.update({k: v for k, v in staged.items() if v is not None})
@@ -148,25 +151,52 @@ EVENT_UPDATE = (*EVENT_COLUMNS, "batch_id")
 
 
 def _child_rows(chunk: list[tuple], key: str, batch_id: int | None, now: datetime) -> list[dict]:
-    """Staged children (``(key, merged)``) as the column values the write stores."""
+    """Staged changed children (``(key, merged)``) as the column values the write stores."""
     return [
         {key: k, **_loads(m, CHILD_DATES), "batch_id": batch_id, "updated_at": now}
         for k, m in chunk
     ]
 
 
-def _event_inserts(chunk: list[tuple], batch_id: int | None) -> list[dict]:
-    """Staged new events (``(child, kind, start, occ, merged)``) as column values."""
+def _new_child(attrs: str, raw: str) -> dict[str, Any]:
+    """A new child's column values from its staged attributes (the rest None)."""
+    values = load_child(attrs)
+    row = {name: values.get(name) for name in CHILD_COLUMNS[:-1]}
+    row["raw"] = json.loads(raw) or None
+    return row
+
+
+def _new_children(chunk: list[tuple], batch_id: int | None, now: datetime) -> list[dict]:
+    """Staged new children (``(ref, attrs, raw)``) as the column values the write stores."""
+    return [
+        {"child_ref": ref, **_new_child(attrs, raw), "batch_id": batch_id, "updated_at": now}
+        for ref, attrs, raw in chunk
+    ]
+
+
+def _new_event(start: str, occ: int, text: str, *, every: bool = True) -> dict[str, Any]:
+    """A new event's column values from its staged data: what the file gives, and None
+    for every other column (``every=False``: only what the file gives, for :func:`_stored`)."""
+    data = load_event_data(text)
+    given = {"end_date": data.get("end"), **data["f"]}
+    row = {name: given.get(name) for name in EVENT_COLUMNS[:-2]} if every else given
+    row["details"] = data["d"] or None
+    row["raw"] = data["r"] or None
+    row["start_date"] = date.fromisoformat(start)
+    row["occurrence"] = occ
+    return row
+
+
+def _event_inserts(chunk: list[tuple], batch_id: int | None, *, every: bool = True) -> list[dict]:
+    """Staged new events (``(child, kind, start, occ, data)``) as column values."""
     return [
         {
             "child_id": child,
             "kind": kind,
-            "start_date": date.fromisoformat(start),
-            "occurrence": occ,
-            **_loads(m, EVENT_DATES),
+            **_new_event(start, occ, text, every=every),
             "batch_id": batch_id,
         }
-        for child, kind, start, occ, m in chunk
+        for child, kind, start, occ, text in chunk
     ]
 
 
@@ -174,10 +204,10 @@ def _event_updates(chunk: list[tuple], batch_id: int | None) -> list[dict]:
     return [{"_id": i, **_loads(m, EVENT_DATES), "batch_id": batch_id} for i, m in chunk]
 
 
-_NEW_CHILDREN = "SELECT ref, merged FROM ch WHERE action='insert' ORDER BY ref"
+_NEW_CHILDREN = "SELECT ref, attrs, raw FROM ch WHERE action='insert' ORDER BY ref"
 _CHANGED_CHILDREN = "SELECT db_id, merged FROM ch WHERE action='update' ORDER BY db_id"
 _NEW_EVENTS = (
-    "SELECT {child}, ev.kind, ev.start, ev.occ, ev.merged FROM ev {join}"
+    "SELECT {child}, ev.kind, ev.start, ev.occ, ev.data FROM ev {join}"
     "WHERE ev.action='insert' ORDER BY ev.seq"
 )
 _CHANGED_EVENTS = "SELECT db_id, merged FROM ev WHERE action='update' ORDER BY db_id"
@@ -196,7 +226,7 @@ def write(stage: Stage, conn: Connection, batch_id: int | None) -> None:
     now = datetime.now(UTC)
     cursor = stage.db.execute(_NEW_CHILDREN)
     while chunk := cursor.fetchmany(CHUNK):
-        _execute(conn, insert(CHILD_T), _child_rows(chunk, "child_ref", batch_id, now))
+        _execute(conn, insert(CHILD_T), _new_children(chunk, batch_id, now))
     new_refs = [r for (r,) in stage.db.execute("SELECT ref FROM ch WHERE action='insert'")]
     for start in range(0, len(new_refs), CHUNK):
         refs = new_refs[start : start + CHUNK]
@@ -258,14 +288,21 @@ def _processors(table, names: tuple[str, ...], dialect: Dialect) -> list:
 
 
 def _stored(rows: list[dict], lead: str | None, names: tuple[str, ...], procs: list) -> list:
-    """``rows`` as tuples of the values the driver is given, as Core would bind them."""
+    """``rows`` as tuples of the values the driver is given, as Core would bind them.
+
+    A column a row leaves out, or gives as None, gets what its bind processor makes of
+    None (JSON's ``null``, say), worked out once; a key that names no column is ignored.
+    """
+    blank = [None if proc is None else proc(None) for proc in procs]
+    slots = {name: (i, proc) for i, (name, proc) in enumerate(zip(names, procs, strict=True))}
     out = []
     for row in rows:
-        values = [row[lead]] if lead else []
-        for name, proc in zip(names, procs, strict=True):
-            value = row[name]
-            values.append(proc(value) if proc is not None else value)
-        out.append(tuple(values))
+        values = blank.copy()
+        for name, value in row.items():
+            if value is not None and (slot := slots.get(name)) is not None:
+                i, proc = slot
+                values[i] = value if proc is None else proc(value)
+        out.append((row[lead], *values) if lead else tuple(values))
     return out
 
 
@@ -285,12 +322,12 @@ def prepare(stage: Stage, dialect: Dialect, batch_id: int | None) -> None:
         db.execute(f"DROP TABLE IF EXISTS {name}")
         db.execute(f"CREATE TABLE {name} ({', '.join([*lead, *columns])})")
     sources = (
-        (_NEW_CHILDREN, CHUNK, lambda c: _child_rows(c, "child_ref", batch_id, now), None),
+        (_NEW_CHILDREN, CHUNK, lambda c: _new_children(c, batch_id, now), None),
         (_CHANGED_CHILDREN, CHUNK, lambda c: _child_rows(c, "db_id", batch_id, now), "db_id"),
         (
             _NEW_EVENTS.format(child="ev.ref", join=""),
             CHUNK * 2,
-            lambda c: _event_inserts(c, batch_id),
+            lambda c: _event_inserts(c, batch_id, every=False),
             "child_id",
         ),
         (_CHANGED_EVENTS, CHUNK * 2, lambda c: _event_updates(c, batch_id), "_id"),

@@ -19,7 +19,7 @@ from journeys import EVENT_FIELDS
 from .report import ERROR, WARNING, Problem, Report
 from .rows import CHILD_ATTRS, Row
 
-__all__ = ["Stage"]
+__all__ = ["Stage", "load_child", "load_event_data"]
 
 CHILD_LABELS = {
     "sex": "Gender",
@@ -258,9 +258,11 @@ class Stage:
     def child_chunks(self, size: int = 1000) -> Iterator[list[tuple[str, dict, dict]]]:
         cursor = self.db.execute("SELECT ref, attrs, raw FROM ch ORDER BY ref")
         while chunk := cursor.fetchmany(size):
-            yield [(ref, _load_child(attrs), json.loads(raw)) for ref, attrs, raw in chunk]
+            yield [(ref, load_child(attrs), json.loads(raw)) for ref, attrs, raw in chunk]
 
     def events_of(self, refs: list[str]) -> Iterator[tuple[int, str, str, date, int, dict]]:
+        if not refs:
+            return
         marks = ",".join("?" * len(refs))
         for seq, ref, kind, start, occ, data in self.db.execute(
             f"SELECT seq, ref, kind, start, occ, data FROM ev WHERE ref IN ({marks})", refs
@@ -268,7 +270,7 @@ class Stage:
             yield seq, ref, kind, date.fromisoformat(start), occ, load_event_data(data)
 
 
-def _load_child(text: str) -> dict[str, Any]:
+def load_child(text: str) -> dict[str, Any]:
     attrs = json.loads(text)
     for name in ("dob", "expected_dob"):
         if attrs.get(name):
