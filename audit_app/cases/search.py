@@ -399,6 +399,8 @@ def _page_ids(
     Read backwards along the index on (latest_referral, child_id).  SQLite sorts NULLs
     first, so one read gives that order; elsewhere it is read in two parts, the dated
     summaries then those with no referral date (which PostgreSQL's index puts first).
+    The undated ones are counted only when the page starts past the dated ones: a page
+    that has any dated summary says where they end (the count read 63,000 of 150,000).
     """
     start = (page - 1) * PAGE_SIZE
     dialect = session.get_bind().dialect.name
@@ -413,19 +415,21 @@ def _page_ids(
         order = [_plain(c, dialect, drive).desc() for c in (S.latest_referral, S.child_id)]
         query = filtered(select(S.child_id)).order_by(*order)
         return list(session.execute(query.offset(start).limit(PAGE_SIZE)).scalars())
-    undated = session.execute(
-        filtered(select(func.count())).where(S.latest_referral.is_(None))
-    ).scalar_one()
-    dated = total - undated
-    ids: list[int] = []
-    if start < dated:
-        query = filtered(select(S.child_id)).where(S.latest_referral.is_not(None))
-        query = query.order_by(S.latest_referral.desc(), S.child_id.desc())
-        ids = list(session.execute(query.offset(start).limit(PAGE_SIZE)).scalars())
-    if len(ids) < PAGE_SIZE and undated:
-        query = filtered(select(S.child_id)).where(S.latest_referral.is_(None))
-        query = query.order_by(S.child_id.desc()).offset(max(0, start - dated))
-        ids += session.execute(query.limit(PAGE_SIZE - len(ids))).scalars()
+    query = filtered(select(S.child_id)).where(S.latest_referral.is_not(None))
+    query = query.order_by(S.latest_referral.desc(), S.child_id.desc())
+    ids = list(session.execute(query.offset(start).limit(PAGE_SIZE)).scalars())
+    if len(ids) == PAGE_SIZE or start + len(ids) >= total:
+        return ids
+    if ids or not start:  # the dated summaries end on this page: the undated follow
+        skip = 0
+    else:  # the page starts past them, by its start less the dated summaries
+        undated = session.execute(
+            filtered(select(func.count())).where(S.latest_referral.is_(None))
+        ).scalar_one()
+        skip = start - (total - undated)
+    query = filtered(select(S.child_id)).where(S.latest_referral.is_(None))
+    query = query.order_by(S.child_id.desc()).offset(max(0, skip))
+    ids += session.execute(query.limit(PAGE_SIZE - len(ids))).scalars()
     return ids
 
 
@@ -449,10 +453,11 @@ def _count(filters: CaseFilters, user, *, session: Session, every_child_summaris
 def search_cases(filters: CaseFilters, *, session: Session, user) -> CasePage:
     """A page of the children matching ``filters`` that ``user`` may see, latest referral first."""
     sees_all = assigned_children(user) is None
-    summaries = session.execute(select(func.count()).select_from(S)).scalar_one()
-    children = (
-        session.execute(select(func.count()).select_from(Child)).scalar_one() if sees_all else 0
-    )
+    counts = [select(func.count()).select_from(S).scalar_subquery()]
+    if sees_all:  # one round trip for both
+        counts.append(select(func.count()).select_from(Child).scalar_subquery())
+    row = session.execute(select(*counts)).one()
+    summaries, children = row[0], row[1] if sees_all else 0
     # A summary's key is its child's: equal counts mean every child has a summary.
     unfiltered = not any(v for k, v in filters.values.items() if k != "as_of")
     total = (
