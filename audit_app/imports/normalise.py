@@ -46,6 +46,8 @@ class Parsed:
 
 
 BLANK_VALUE = Parsed(None, BLANK)
+#: The most texts a vocabulary remembers the parse of (parsing is pure; the memo is a cache).
+SEEN_LIMIT = 10_000
 
 _QUOTES = str.maketrans(
     {
@@ -209,8 +211,19 @@ class Vocabulary:
         self.synonyms = synonyms  # lower-case uncoded value -> stored code
         self._by_label = {re.sub(r"\s+", " ", lab.lower()): code for code, lab in labels.items()}
         self._by_code = {code.lower(): code for code in labels}
+        self._seen: dict[str, Parsed] = {}  # a column holds few distinct texts: each parsed once
 
     def parse(self, value: Any) -> Parsed:
+        if type(value) is not str:
+            return self._parse(value)
+        parsed = self._seen.get(value)
+        if parsed is None:
+            if len(self._seen) >= SEEN_LIMIT:
+                self._seen.clear()
+            parsed = self._seen[value] = self._parse(value)
+        return parsed
+
+    def _parse(self, value: Any) -> Parsed:
         text = clean_text(value)
         if text is None:
             return BLANK_VALUE

@@ -12,9 +12,9 @@ calamine holds each sheet as a full rectangle of cells from A1 to its last cell,
 file with one cell at XFD1048576 would ask for hundreds of gigabytes and abort the
 process.  Before calamine sees a file, :func:`_fits` reads every part of it and finds the
 furthest cell reference; a workbook whose sheets would need more than
-:data:`FAST_CELLS` cells, whose cells are not all addressed (``<c r="B7">``), or that holds
-error values (calamine reads ``#N/A`` as blank; openpyxl as the text the import reports)
-is read by openpyxl instead, which streams it.
+:data:`FAST_CELLS` cells, whose cells are not all plainly addressed (``<c r="B7">``), or
+that holds error values (calamine reads ``#N/A`` as blank; openpyxl as the text the
+import reports) is read by openpyxl instead, which streams it.
 """
 
 import re
@@ -36,9 +36,13 @@ FAST_XML_BYTES = 512 * 1024**2
 #: Floats of this size or more stay floats (openpyxl reads ``1E+20`` as a float).
 _WHOLE = 2.0**53
 
-_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s/>]")
-_CELL_REF = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c r="([A-Z]{1,3})([0-9]{1,7})"')
-_ERROR = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c [^>]*t="e"')
+_PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:c[\s/>]")
+#: A row number written with a leading zero would defeat the longest-is-largest rule below.
+_LEADING_ZERO = re.compile(rb'c r="[A-Z]{1,3}0')
+_COLUMNS = re.compile(rb'<c r="([A-Z]{1,3})[0-9]')
+_ROWS = re.compile(rb'<c r="[A-Z]{1,3}([0-9]{1,7})"')
+#: How an unprefixed cell element can open: ``<c r=...``, ``<c>``, ``<c/>``.
+_CELL_OPENINGS = (b"<c ", b"<c>", b"<c/", b"<c\t", b"<c\n", b"<c\r")
 
 
 def _column_number(letters: bytes) -> int:
@@ -62,22 +66,36 @@ def _fits(path: Path) -> bool:
                 return False
             cells = 0
             for info in infos:
-                data = zf.read(info)
-                if b"<![CDATA[" in data or _ERROR.search(data):
+                extent = _extent(zf.read(info))
+                if extent is None:
                     return False
-                refs = _CELL_REF.findall(data)
-                if len(refs) != len(_CELL_TAG.findall(data)):
-                    return False
-                if not refs:
-                    continue
-                rows = max(int(row) for _, row in refs)
-                columns = max(_column_number(c) for c in {c for c, _ in refs})
-                cells += rows * columns
+                cells += extent
                 if cells > FAST_CELLS:
                     return False
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError):
         return False
     return True
+
+
+def _extent(data: bytes) -> int | None:
+    """The cells from A1 to the furthest cell ``data`` addresses (0: none); None when its
+    cells cannot all be placed from their addresses (or are prefixed), or it holds an
+    error value."""
+    if b"<![CDATA[" in data or b't="e"' in data or _LEADING_ZERO.search(data):
+        return None  # (the text may only look like one of these: openpyxl reads it then)
+    if b":c" in data and _PREFIXED_CELL.search(data):
+        return None  # <x:c r="A1">, written by a few exporters: openpyxl reads those
+    opened = sum(data.count(opening) for opening in _CELL_OPENINGS)
+    if data.count(b'<c r="') != opened:
+        return None
+    columns, rows = set(_COLUMNS.findall(data)), _ROWS.findall(data)
+    if len(rows) != opened:
+        return None
+    if not rows:
+        return 0
+    longest = max(map(len, rows))
+    last_row = int(max(r for r in rows if len(r) == longest))
+    return last_row * max(_column_number(c) for c in columns)
 
 
 def _plain(cells: list) -> tuple:

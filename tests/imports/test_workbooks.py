@@ -125,6 +125,13 @@ class TestOpenpyxlReadsWhatCalamineShouldNot:
         result = load(app, far)
         assert result.status == "committed"
 
+    def test_a_far_cell_hidden_behind_a_row_number_with_leading_zeros(self, tmp_path):
+        path = referral_workbook(tmp_path / "r.xlsx", [referral("C1")])
+        cells = b'<c r="A0000005"><v>1</v></c><c r="ZZ999999"><v>1</v></c>'
+        far = _patched(path, tmp_path / "far.xlsx", "sheet1", rb"</sheetData>",
+                       b'<row r="999999">' + cells + b"</row></sheetData>")  # fmt: skip
+        assert not _fits(far)
+
     def test_cells_without_an_address(self, tmp_path):
         path = referral_workbook(tmp_path / "r.xlsx", [referral("C1")])
         bare = _patched(path, tmp_path / "bare.xlsx", "sheet1", rb'<c r="B3"', b"<c")
