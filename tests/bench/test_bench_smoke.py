@@ -29,3 +29,4 @@ def test_every_step_reports_and_none_raises(db_url, tmp_path, capsys):
         assert any(row.startswith(f"| {number} ") for row in rows), f"no row for step {sid}"
     assert not [row for row in rows if "| error |" in row or "error: " in row]
     assert "300 children" in table and "cores" in table and "Python" in table
+    assert "the import's own reader (calamine after its safety scan) reads" in table
