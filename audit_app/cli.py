@@ -249,7 +249,10 @@ def demo_command(children, seed, host, port, no_serve):
         example = seed_example_audit(session, manager_id=user_id_of(session))
     click.echo(f"Demo database {path}: {n_children:,} children, {n_events:,} events.")
     if example is not None:
-        click.echo(f"Example audit: “{example.title}” (a sample of 10, three submitted).")
+        click.echo(
+            f"Example audit: “{example.title}” (a sample of 10: two finalised, one in "
+            "moderation, one started)."
+        )
     click.echo("Demo logins (synthetic data only):")
     for username, roles, password in logins:
         click.echo(f"  {username:<18} {password:<20} {roles}")

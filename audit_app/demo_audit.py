@@ -4,7 +4,8 @@
 so a practice manager trying the product sees an audit in progress (a random sample of
 the children referred in the last six months of the data, shared between the two demo
 auditors), three submitted case audits — one graded inadequate, which goes to moderation
-as every inadequate audit does — and one started.  The answers are generated from a fixed
+as every inadequate audit does, and two the QA lead has finalised, so they count in the
+self-evaluation's roll-ups — and one started.  The answers are generated from a fixed
 seed with synthetic comments: no real person is described.  It goes through the same
 functions the pages use (create, draw, round-robin assignment, save, submit).
 """
@@ -19,6 +20,7 @@ from audit_forms.templates import Question, Template, builtin_templates, latest
 
 from .audits.casework import save_answer, submit_case
 from .audits.cohort import Exclusions, draw_sample, parse_rules
+from .audits.moderation import finalise
 from .audits.setup import auditors, create_audit, record_draw, round_robin
 from .models import Audit, AuditCase, Event, User
 
@@ -129,6 +131,13 @@ def seed_example_audit(session: Session, *, manager_id: int | None) -> Audit | N
         )
         if problem is not None:  # the generated answers must make a complete audit
             raise RuntimeError(f"The example audit could not be submitted: {problem}")
+    qa_lead = user_id_of(session, "qa.lead")
+    for case in cases[: len(PROFILES)]:
+        session.refresh(case)
+        if qa_lead is not None and case.status == "submitted":  # not the one in moderation
+            problem = finalise(case, read_version=case.version, user_id=qa_lead, session=session)
+            if problem is not None:
+                raise RuntimeError(f"The example audit could not be finalised: {problem}")
     if len(cases) > len(PROFILES):
         started = cases[len(PROFILES)]
         partial = [q for q in template.questions if q.type == "yes_no_partly"][:8]

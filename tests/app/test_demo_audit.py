@@ -15,7 +15,7 @@ def _seed_authority(app, children=400):
     load_cases(authority.iter_cases(), engine=engine(app))
 
 
-def test_the_example_audit_has_a_sample_shared_out_and_three_cases_submitted(app, make_user):
+def test_the_example_audit_has_a_sample_shared_out_and_three_cases_done(app, make_user):
     _seed_authority(app)
     for name, role in (("practice.manager", "practice_manager"), ("auditor", "auditor"),
                        ("auditor2", "auditor"), ("qa.lead", "qa_lead")):  # fmt: skip
@@ -31,7 +31,10 @@ def test_the_example_audit_has_a_sample_shared_out_and_three_cases_submitted(app
             user_id_of(session, "auditor2"),
         }
         by_status = sorted(c.status for c in sampled)
-        assert by_status.count("submitted") == 2
+        assert by_status.count("finalised") == 2  # by the QA lead: they count in the SEF
+        assert {c.finalised_by for c in sampled if c.status == "finalised"} == {
+            user_id_of(session, "qa.lead")
+        }
         assert by_status.count("moderation") == 1  # the inadequate one, as always
         assert by_status.count("in_progress") == 1
         assert by_status.count("not_started") == 6
