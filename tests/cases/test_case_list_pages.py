@@ -3,18 +3,20 @@
 PostgreSQL reads the list in two parts (dated summaries, then those with no referral) and
 counts the undated ones only when a page starts past the dated ones; these cohorts put
 that boundary at the end of a page, inside one, and at the very start, and check every
-page against the order worked out by the database in one sorted query.
+page against the order worked out by the database in one sorted query.  On PostgreSQL
+the list is read without parallel workers, for the request's transaction only.
 """
 
 from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from audit_app.cases.search import PAGE_SIZE, filter_choices, parse_filters, search_cases
 from audit_app.db import session_scope
 from audit_app.models import Child, JourneySummary
+from tests.conftest import postgres_url
 
 from .helpers import child, event, load
 
@@ -69,3 +71,19 @@ def test_every_page_follows_the_dated_children_with_the_undated(app, tmp_path, d
         # a filter that leaves out every dated child, and one that leaves out every undated
         assert every_page(session, q="U")[2] == in_order(session, "U")
         assert every_page(session, q="D")[2] == in_order(session, "D")
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not postgres_url(), reason="PostgreSQL's parallel query")
+def test_postgresql_reads_the_list_without_parallel_workers_until_the_transaction_ends(
+    app, tmp_path
+):
+    load(app, tmp_path / "few", [child("A1"), child("B2")], [event("A1", "referral", "2025-03-04")])
+    show = text("SHOW max_parallel_workers_per_gather")
+    with session_scope(app) as session:
+        default = session.execute(show).scalar_one()
+        assert default != "0", "the server has parallel query off already: nothing to check"
+        assert every_page(session) == (2, 1, ["A1", "B2"])
+        assert session.execute(show).scalar_one() == "0"
+        session.commit()  # the connection goes back to the pool as it came
+        assert session.execute(show).scalar_one() == default
