@@ -138,11 +138,36 @@ def changed_children(stage: Stage) -> list[str]:
     return [ref for (ref,) in stage.db.execute("SELECT ref FROM ch WHERE touched=1 ORDER BY ref")]
 
 
-def _execute(conn: Connection, statement: Any, rows: list[dict[str, Any]]) -> None:
-    """Every bulk write goes through here (executemany), so a test can fail one mid-way."""
-    if rows:
-        conn.execute(statement, rows)
+class _Copy:
+    """``COPY table (columns) FROM STDIN``: PostgreSQL's bulk load, for new rows given as
+    tuples of the values Core would bind (:func:`_stored`)."""
 
+    def __init__(self, table, columns: tuple[str, ...], dialect: Dialect):
+        quote = dialect.identifier_preparer.quote
+        self.columns = columns
+        self.procs = _processors(table, columns, dialect)
+        self.sql = f"COPY {quote(table.name)} ({', '.join(map(quote, columns))}) FROM STDIN"
+
+    def __str__(self) -> str:
+        return self.sql
+
+
+def _execute(conn: Connection, statement: Any, rows: list) -> None:
+    """Every bulk write goes through here (executemany or COPY), so a test can fail one
+    mid-way."""
+    if not rows:
+        return
+    if isinstance(statement, _Copy):
+        with conn.connection.dbapi_connection.cursor() as cursor:
+            with cursor.copy(statement.sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return
+    conn.execute(statement, rows)
+
+
+#: Off: PostgreSQL inserts new rows with executemany too (the tests compare the two).
+COPY_WRITE = True
 
 CHILD_INSERT = ("child_ref", *CHILD_COLUMNS, "batch_id", "updated_at")
 CHILD_UPDATE = (*CHILD_COLUMNS, "batch_id", "updated_at")
@@ -218,15 +243,21 @@ def write(stage: Stage, conn: Connection, batch_id: int | None) -> None:
 
     After :func:`prepare` (SQLite) the rows are already in the database's storage form
     in the stage, attached to ``conn`` (:func:`attached`): a few set-based statements
-    copy them.  Otherwise (PostgreSQL) the rows are sent from Python.
+    copy them.  Otherwise (PostgreSQL) the rows are sent from Python: new ones by
+    ``COPY``, changed ones by executemany.
     """
     if stage.prepared:
         _write_attached(conn, stage)
         return
     now = datetime.now(UTC)
+    copying = COPY_WRITE and conn.dialect.name == "postgresql"
+    new_child = _Copy(CHILD_T, CHILD_INSERT, conn.dialect) if copying else insert(CHILD_T)
     cursor = stage.db.execute(_NEW_CHILDREN)
     while chunk := cursor.fetchmany(CHUNK):
-        _execute(conn, insert(CHILD_T), _new_children(chunk, batch_id, now))
+        rows = _new_children(chunk, batch_id, now)
+        if copying:
+            rows = _stored(rows, None, new_child.columns, new_child.procs)
+        _execute(conn, new_child, rows)
     new_refs = [r for (r,) in stage.db.execute("SELECT ref FROM ch WHERE action='insert'")]
     for start in range(0, len(new_refs), CHUNK):
         refs = new_refs[start : start + CHUNK]
@@ -243,8 +274,15 @@ def write(stage: Stage, conn: Connection, batch_id: int | None) -> None:
     cursor = stage.db.execute(
         _NEW_EVENTS.format(child="ch.db_id", join="JOIN ch ON ch.ref = ev.ref ")
     )
+    new_event = (
+        _Copy(EVENT_T, ("child_id", *EVENT_INSERT), conn.dialect) if copying else insert(EVENT_T)
+    )
     while chunk := cursor.fetchmany(CHUNK * 2):
-        _execute(conn, insert(EVENT_T), _event_inserts(chunk, batch_id))
+        if copying:
+            rows = _event_inserts(chunk, batch_id, every=False)
+            _execute(conn, new_event, _stored(rows, None, new_event.columns, new_event.procs))
+        else:
+            _execute(conn, new_event, _event_inserts(chunk, batch_id))
 
     event_update = update(EVENT_T).where(EVENT_T.c.id == bindparam("_id"))
     cursor = stage.db.execute(_CHANGED_EVENTS)

@@ -114,7 +114,7 @@ def _every_row(app) -> dict[str, list[tuple]]:
         return rows
 
 
-STATEMENT = re.compile(r"^\s*(INSERT INTO|UPDATE) (main\.)?(child|event)\b")
+STATEMENT = re.compile(r"^\s*(INSERT INTO|UPDATE|COPY) (main\.)?(child|event)\b")
 
 
 class TestAtomicity:
@@ -139,7 +139,8 @@ class TestAtomicity:
         def failing(conn, statement, rows):
             match = STATEMENT.match(str(statement))
             assert match, str(statement)
-            calls.append(f"{match[1]} {match[3]}")
+            verb = "INSERT INTO" if match[1] == "COPY" else match[1]  # PostgreSQL's bulk load
+            calls.append(f"{verb} {match[3]}")
             # The second batch of rows of that kind: others are already written.
             if calls.count(where) == 2:
                 raise RuntimeError("disk full")
