@@ -24,11 +24,12 @@ from itertools import pairwise
 from multiprocessing import get_context
 from typing import Any
 
-from sqlalchemy import Connection, Engine, String, delete, func, insert, select, type_coerce
+from sqlalchemy import Connection, Engine, String, delete, func, select, type_coerce
 
 from journeys import EVENT_FIELDS, add_working_days, build_journey, summarise_journey
 from journeys import JourneySummary as Summary
 
+from .bulk import insert_rows
 from .calendar import bank_holidays
 from .mapping import event_from_mapping, event_from_row
 from .models import Child, Event, JourneySummary
@@ -310,7 +311,7 @@ def _write(engine: Engine, rows: list[dict[str, Any]]) -> None:
         conn.execute(
             delete(SUMMARY_T).where(SUMMARY_T.c.child_id.in_([r["child_id"] for r in rows]))
         )
-        conn.execute(insert(SUMMARY_T), rows)
+        insert_rows(conn, SUMMARY_T, rows)
         from .audits.factors import write_codes  # here, not at the top: audits imports this module
 
         write_codes(conn, rows)

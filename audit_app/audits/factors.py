@@ -13,8 +13,9 @@ with the rows just written, so the table always says what the summaries' text sa
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, select
 
+from ..bulk import insert_rows
 from ..models import SummaryCode
 
 __all__ = ["CODE_LISTS", "codes_of", "code_rows", "code_children", "write_codes"]
@@ -58,8 +59,7 @@ def write_codes(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> int:
     for start in range(0, len(ids), ID_CHUNK):
         conn.execute(delete(CODE_T).where(CODE_T.c.child_id.in_(ids[start : start + ID_CHUNK])))
     values = code_rows(rows)
-    if values:
-        conn.execute(insert(CODE_T), values)
+    insert_rows(conn, CODE_T, values)
     return len(values)
 
 

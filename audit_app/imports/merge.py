@@ -15,6 +15,8 @@ from sqlalchemy import Connection, Dialect, Engine, bindparam, insert, select, t
 
 from journeys import EVENT_FIELDS
 
+from .. import bulk
+from ..bulk import Copy, processors, stored
 from ..models import Child, Event
 from .report import Report
 from .staging import Stage, load_child, load_event_data
@@ -138,36 +140,16 @@ def changed_children(stage: Stage) -> list[str]:
     return [ref for (ref,) in stage.db.execute("SELECT ref FROM ch WHERE touched=1 ORDER BY ref")]
 
 
-class _Copy:
-    """``COPY table (columns) FROM STDIN``: PostgreSQL's bulk load, for new rows given as
-    tuples of the values Core would bind (:func:`_stored`)."""
-
-    def __init__(self, table, columns: tuple[str, ...], dialect: Dialect):
-        quote = dialect.identifier_preparer.quote
-        self.columns = columns
-        self.procs = _processors(table, columns, dialect)
-        self.sql = f"COPY {quote(table.name)} ({', '.join(map(quote, columns))}) FROM STDIN"
-
-    def __str__(self) -> str:
-        return self.sql
-
-
 def _execute(conn: Connection, statement: Any, rows: list) -> None:
     """Every bulk write goes through here (executemany or COPY), so a test can fail one
     mid-way."""
     if not rows:
         return
-    if isinstance(statement, _Copy):
-        with conn.connection.dbapi_connection.cursor() as cursor:
-            with cursor.copy(statement.sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
+    if isinstance(statement, Copy):
+        statement.send(conn, rows)
         return
     conn.execute(statement, rows)
 
-
-#: Off: PostgreSQL inserts new rows with executemany too (the tests compare the two).
-COPY_WRITE = True
 
 CHILD_INSERT = ("child_ref", *CHILD_COLUMNS, "batch_id", "updated_at")
 CHILD_UPDATE = (*CHILD_COLUMNS, "batch_id", "updated_at")
@@ -201,7 +183,7 @@ def _new_children(chunk: list[tuple], batch_id: int | None, now: datetime) -> li
 
 def _new_event(start: str, occ: int, text: str, *, every: bool = True) -> dict[str, Any]:
     """A new event's column values from its staged data: what the file gives, and None
-    for every other column (``every=False``: only what the file gives, for :func:`_stored`)."""
+    for every other column (``every=False``: only what the file gives, for ``bulk.stored``)."""
     data = load_event_data(text)
     given = {"end_date": data.get("end"), **data["f"]}
     row = {name: given.get(name) for name in EVENT_COLUMNS[:-2]} if every else given
@@ -250,13 +232,13 @@ def write(stage: Stage, conn: Connection, batch_id: int | None) -> None:
         _write_attached(conn, stage)
         return
     now = datetime.now(UTC)
-    copying = COPY_WRITE and conn.dialect.name == "postgresql"
-    new_child = _Copy(CHILD_T, CHILD_INSERT, conn.dialect) if copying else insert(CHILD_T)
+    copying = bulk.COPY_ROWS and conn.dialect.name == "postgresql"
+    new_child = Copy(CHILD_T, CHILD_INSERT, conn.dialect) if copying else insert(CHILD_T)
     cursor = stage.db.execute(_NEW_CHILDREN)
     while chunk := cursor.fetchmany(CHUNK):
         rows = _new_children(chunk, batch_id, now)
         if copying:
-            rows = _stored(rows, None, new_child.columns, new_child.procs)
+            rows = stored(rows, None, new_child.columns, new_child.procs)
         _execute(conn, new_child, rows)
     new_refs = [r for (r,) in stage.db.execute("SELECT ref FROM ch WHERE action='insert'")]
     for start in range(0, len(new_refs), CHUNK):
@@ -275,12 +257,12 @@ def write(stage: Stage, conn: Connection, batch_id: int | None) -> None:
         _NEW_EVENTS.format(child="ch.db_id", join="JOIN ch ON ch.ref = ev.ref ")
     )
     new_event = (
-        _Copy(EVENT_T, ("child_id", *EVENT_INSERT), conn.dialect) if copying else insert(EVENT_T)
+        Copy(EVENT_T, ("child_id", *EVENT_INSERT), conn.dialect) if copying else insert(EVENT_T)
     )
     while chunk := cursor.fetchmany(CHUNK * 2):
         if copying:
             rows = _event_inserts(chunk, batch_id, every=False)
-            _execute(conn, new_event, _stored(rows, None, new_event.columns, new_event.procs))
+            _execute(conn, new_event, stored(rows, None, new_event.columns, new_event.procs))
         else:
             _execute(conn, new_event, _event_inserts(chunk, batch_id))
 
@@ -320,30 +302,6 @@ def can_prepare(engine: Engine) -> bool:
     )
 
 
-def _processors(table, names: tuple[str, ...], dialect: Dialect) -> list:
-    """The dialect's own bind processor of each column (None: the value goes as it is)."""
-    return [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names]
-
-
-def _stored(rows: list[dict], lead: str | None, names: tuple[str, ...], procs: list) -> list:
-    """``rows`` as tuples of the values the driver is given, as Core would bind them.
-
-    A column a row leaves out, or gives as None, gets what its bind processor makes of
-    None (JSON's ``null``, say), worked out once; a key that names no column is ignored.
-    """
-    blank = [None if proc is None else proc(None) for proc in procs]
-    slots = {name: (i, proc) for i, (name, proc) in enumerate(zip(names, procs, strict=True))}
-    out = []
-    for row in rows:
-        values = blank.copy()
-        for name, value in row.items():
-            if value is not None and (slot := slots.get(name)) is not None:
-                i, proc = slot
-                values[i] = value if proc is None else proc(value)
-        out.append((row[lead], *values) if lead else tuple(values))
-    return out
-
-
 def prepare(stage: Stage, dialect: Dialect, batch_id: int | None) -> None:
     """Turn the staged inserts and updates into rows in the app database's storage form.
 
@@ -373,11 +331,11 @@ def prepare(stage: Stage, dialect: Dialect, batch_id: int | None) -> None:
     for (name, table, _key, columns), (sql, size, build, lead) in zip(
         _PREPARED, sources, strict=True
     ):
-        procs = _processors(table, columns, dialect)
+        procs = processors(table, columns, dialect)
         marks = ", ".join("?" * (len(columns) + (lead is not None)))
         cursor = db.execute(sql)
         while chunk := cursor.fetchmany(size):
-            rows = _stored(build(chunk), lead, columns, procs)
+            rows = stored(build(chunk), lead, columns, procs)
             db.executemany(f"INSERT INTO {name} VALUES ({marks})", rows)
     db.commit()
     stage.prepared = True

@@ -1,10 +1,15 @@
-"""PostgreSQL bulk-loads new rows by COPY: stored exactly as executemany stores them."""
+"""PostgreSQL bulk-loads new rows by COPY: stored exactly as executemany stores them.
+
+The import's new children and events, and the journey summaries and their codes that
+it rebuilds, all go through :mod:`audit_app.bulk`.
+"""
 
 from datetime import date
 
 import pytest
 from sqlalchemy import text
 
+from audit_app import bulk
 from audit_app.db import is_sqlite
 from audit_app.imports import merge
 
@@ -19,6 +24,10 @@ DUMPS = {
     "child": "SELECT to_jsonb(c) - 'updated_at', raw IS NULL, updated_at IS NOT NULL "
     "FROM child c ORDER BY id",
     "event": "SELECT to_jsonb(e), details IS NULL, raw IS NULL FROM event e ORDER BY id",
+    # the journeys the imports rebuilt, written by COPY too (bulk.insert_rows)
+    "journeysummary": "SELECT to_jsonb(s) - 'built_at', data IS NULL FROM journeysummary s "
+    "ORDER BY child_id",
+    "summarycode": "SELECT child_id, kind, code FROM summarycode ORDER BY child_id, kind, code",
 }
 
 
@@ -37,7 +46,8 @@ def exports(tmp_path_factory):
 def _load_and_dump(app, exports) -> tuple[list[dict], dict[str, list]]:
     engine = engine_of(app)
     with engine.begin() as conn:
-        conn.execute(text("TRUNCATE child, event, importbatch RESTART IDENTITY CASCADE"))
+        tables = "child, event, importbatch, summarycode"
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     reports = []
     for path in exports:
         result = load(app, path)
@@ -58,13 +68,23 @@ def test_copy_stores_exactly_what_executemany_stores(app, exports, monkeypatch):
         statements.append(str(statement).split(" (")[0])
         real(conn, statement, rows)
 
+    copies = []
+    send = bulk.Copy.send
+
+    def sending(self, conn, rows):
+        copies.append(str(self).split(" (")[0])
+        send(self, conn, rows)
+
     monkeypatch.setattr(merge, "_execute", recording)
+    monkeypatch.setattr(bulk.Copy, "send", sending)
     copied, copied_rows = _load_and_dump(app, exports)
     assert {"COPY child", "COPY event"} <= set(statements)
+    assert {"COPY child", "COPY event", "COPY journeysummary", "COPY summarycode"} == set(copies)
     statements.clear()
-    monkeypatch.setattr(merge, "COPY_WRITE", False)
+    copies.clear()
+    monkeypatch.setattr(bulk, "COPY_ROWS", False)
     sent, sent_rows = _load_and_dump(app, exports)
-    assert not any(s.startswith("COPY") for s in statements)
+    assert not any(s.startswith("COPY") for s in statements) and not copies
 
     assert copied == sent
     assert sent[1]["events"]["changed"] > 0 and sent[1]["events"]["added"] > 0
