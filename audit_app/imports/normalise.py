@@ -81,12 +81,11 @@ def to_child_id(value: Any) -> Parsed:
         return BLANK_VALUE
     if isinstance(value, bool):
         return Parsed(None, BAD)
-    if isinstance(value, float):
-        if not value.is_integer():
-            return Parsed(None, BAD)
-        return Parsed(str(int(value)), EXACT)
-    if isinstance(value, int):
-        return Parsed(str(value), EXACT)
+    if isinstance(value, float) and not value.is_integer():
+        return Parsed(None, BAD)
+    if isinstance(value, int | float):  # 1e64 is a whole number, and 65 digits: too long
+        text = str(int(value))
+        return Parsed(text, EXACT) if len(text) <= 64 else Parsed(None, BAD)
     text = clean_text(value)
     if text is None:
         return BLANK_VALUE

@@ -192,6 +192,15 @@ class TestValues:
         load(app, referral_workbook(tmp_path / "a.xlsx", [referral("00123"), referral(1234.0)]))
         assert sorted(c["child_ref"] for c in rows_of(app, Child)) == ["00123", "1234"]
 
+    def test_a_number_too_long_for_a_child_id_rejects_its_row(self, app, tmp_path):
+        # 1e64 is a whole number of 65 digits: PostgreSQL's VARCHAR(64) refused it and
+        # failed the import (found by test_malformed_workbook_rows_never_crash)
+        rows = [referral(f"C{i}") for i in range(12)] + [referral(1e64)]
+        result = load(app, referral_workbook(tmp_path / "a.xlsx", rows))
+        assert result.status == "committed", result.message
+        assert any("is not a child identifier" in m for m in messages(result))
+        assert len(rows_of(app, Child)) == 12
+
     def test_a_formula_is_read_as_its_saved_value_and_text_like_a_formula_stays_text(
         self, app, tmp_path
     ):
