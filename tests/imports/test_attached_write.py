@@ -7,7 +7,6 @@ leave no stage attached to a pooled connection, whether the import succeeds or f
 
 import re
 import sqlite3
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -18,22 +17,7 @@ from audit_app.imports import merge, run_import
 
 from .helpers import engine_of, load, referral, referral_workbook
 
-seed = pytest.importorskip("seed_cases.generator")
-annex_a = pytest.importorskip("seed_cases.annex_a")
-csv_format = pytest.importorskip("seed_cases.csv_format")
-
 STAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
-
-
-@pytest.fixture(scope="module")
-def exports(tmp_path_factory):
-    """An older Annex A export, a newer one of the same authority, then its app CSV."""
-    folder = tmp_path_factory.mktemp("exports")
-    authority = seed.generate(120, seed=11)
-    older = annex_a.write_annex_a(authority, folder / "older.xlsx", census_date=date(2025, 12, 31))
-    newer = annex_a.write_annex_a(authority, folder / "newer.xlsx")
-    csv_format.write_csv(authority, folder / "csv")
-    return [older, newer, folder / "csv"]
 
 
 def _dump(path: Path) -> dict[str, list[tuple]]:

@@ -4,8 +4,6 @@ The import's new children and events, and the journey summaries and their codes 
 it rebuilds, all go through :mod:`audit_app.bulk`.
 """
 
-from datetime import date
-
 import pytest
 from sqlalchemy import text
 
@@ -14,10 +12,6 @@ from audit_app.db import is_sqlite
 from audit_app.imports import merge
 
 from .helpers import engine_of, load
-
-seed = pytest.importorskip("seed_cases.generator")
-annex_a = pytest.importorskip("seed_cases.annex_a")
-csv_format = pytest.importorskip("seed_cases.csv_format")
 
 #: Every column as text, and whether a JSON column holds SQL NULL or JSON null.
 DUMPS = {
@@ -29,18 +23,6 @@ DUMPS = {
     "ORDER BY child_id",
     "summarycode": "SELECT child_id, kind, code FROM summarycode ORDER BY child_id, kind, code",
 }
-
-
-@pytest.fixture(scope="module")
-def exports(tmp_path_factory):
-    """An older Annex A export, a newer one of the same authority (adds and changes rows),
-    then its app CSV."""
-    folder = tmp_path_factory.mktemp("exports")
-    authority = seed.generate(120, seed=11)
-    older = annex_a.write_annex_a(authority, folder / "older.xlsx", census_date=date(2025, 12, 31))
-    newer = annex_a.write_annex_a(authority, folder / "newer.xlsx")
-    csv_format.write_csv(authority, folder / "csv")
-    return [older, newer, folder / "csv"]
 
 
 def _load_and_dump(app, exports) -> tuple[list[dict], dict[str, list]]:
