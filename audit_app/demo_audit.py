@@ -103,7 +103,9 @@ def seed_example_audit(session: Session, *, manager_id: int | None) -> Audit | N
             "template_version": template.version,
             "period_start": start,
             "period_end": as_of,
-            "due_date": date.today() + timedelta(days=28),
+            # Due today: the self-evaluation's default scope (the twelve months to today)
+            # takes audits by their due date, so the finalised cases show in sections 5 and 8.
+            "due_date": date.today(),
         },
         rules,
         session=session,

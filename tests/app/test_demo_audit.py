@@ -1,10 +1,14 @@
 """The demo's example audit: drawn, shared out, part-completed (on both databases)."""
 
+from datetime import date
+
 from sqlmodel import select
 
 from audit_app.db import engine, session_scope
 from audit_app.demo_audit import EXAMPLE_TITLE, seed_example_audit, user_id_of
 from audit_app.models import Answer, Audit, AuditCase, Moderation
+from audit_app.reports.quality import scoped_cases
+from audit_app.reports.workspace import default_scope
 from audit_app.seeding import load_cases, load_teams
 from seed_cases.generator import generate
 
@@ -44,6 +48,10 @@ def test_the_example_audit_has_a_sample_shared_out_and_three_cases_done(app, mak
             select(Moderation).where(Moderation.audit_case_id == inadequate.id)
         ).first()
         assert session.exec(select(Answer).where(Answer.audit_case_id == inadequate.id)).first()
+        # in the self-evaluation's default scope (audits due in the twelve months to today)
+        counted = scoped_cases(default_scope(date.today()), session=session, secret=b"test")
+        assert [a.id for a in counted["audits"]] == [audit.id]
+        assert len(counted["cases"]) == 2  # the finalised ones
         # once only: a second call adds nothing
         assert seed_example_audit(session, manager_id=None) is None
         assert len(session.exec(select(Audit)).all()) == 1
