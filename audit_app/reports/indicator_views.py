@@ -20,7 +20,7 @@ from .indicators import (
     NOT_RECORDED,
     compute_indicators,
     default_period,
-    indicator_trend,
+    indicators_and_trend,
 )
 
 __all__ = ["indicators_page", "page_context", "parse_period", "SECTIONS", "TREND_KEYS"]
@@ -277,8 +277,7 @@ def page_context(values: dict, population: int | None, *, partial: bool) -> dict
             compute_indicators(**period, group_by=values["by"]), values["by"]
         )
     if not partial:
-        found = compute_indicators(**period)
-        trend = indicator_trend(session=session, end=values["to"], population_under_18=population)
+        found, trend = indicators_and_trend(**period)
         context |= {
             "found": found,
             "sections": [(title, _rows(found, keys)) for title, keys in SECTIONS],

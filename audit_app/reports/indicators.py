@@ -78,6 +78,7 @@ __all__ = [
     "INDICATOR_LABELS",
     "compute_indicators",
     "indicator_trend",
+    "indicators_and_trend",
     "national_comparators",
     "default_period",
     "quarter_periods",
@@ -929,15 +930,48 @@ def indicator_trend(
     gc.disable()  # as in compute_indicators
     try:
         data = _Data(session, periods[0][0], end, open_from=periods[0][1])
-        trend = []
-        for lo, hi in periods:
-            label = f"{lo:%b}–{hi:%b %Y}" if lo.year == hi.year else f"{lo:%b %Y}–{hi:%b %Y}"
-            found = _sections(_Period(data, None, lo, hi, population_under_18), session)
-            trend.append({"start": lo, "end": hi, "label": label, "indicators": found})
-        return trend
+        return _trend(session, data, periods, population_under_18)
     finally:
         if collecting:
             gc.enable()
+
+
+def indicators_and_trend(
+    *,
+    session: Session,
+    start: date,
+    end: date,
+    quarters: int = 4,
+    population_under_18: int | None = None,
+) -> tuple[dict[str, dict], list[dict[str, Any]]]:
+    """``compute_indicators`` for ``start``..``end`` and ``indicator_trend`` to ``end`` at once.
+
+    The same figures as the two calls, from one read of the events that covers both the
+    period and the quarters (the evidence base page and the SEF show them side by side).
+    """
+    if end < start:
+        raise ValueError(f"the period ends ({end}) before it starts ({start})")
+    periods = quarter_periods(end, quarters)
+    collecting = gc.isenabled()
+    gc.disable()  # as in compute_indicators
+    try:
+        data = _Data(session, min(start, periods[0][0]), end, open_from=min(end, periods[0][1]))
+        found = _sections(_Period(data, None, start, end, population_under_18), session)
+        return found, _trend(session, data, periods, population_under_18)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _trend(
+    session: Session, data: _Data, periods: list[tuple[date, date]], population: int | None
+) -> list[dict[str, Any]]:
+    trend = []
+    for lo, hi in periods:
+        label = f"{lo:%b}–{hi:%b %Y}" if lo.year == hi.year else f"{lo:%b %Y}–{hi:%b %Y}"
+        found = _sections(_Period(data, None, lo, hi, population), session)
+        trend.append({"start": lo, "end": hi, "label": label, "indicators": found})
+    return trend
 
 
 def default_period(*, session: Session, today: date) -> tuple[date, date]:

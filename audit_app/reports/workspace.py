@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from ..models import Audit, SefSection, User
 from .exports import CHECKLIST, SECTIONS
-from .indicators import compute_indicators, indicator_trend
+from .indicators import compute_indicators, indicators_and_trend
 from .quality import Scope, scoped_cases, section5, section8a
 
 __all__ = [
@@ -230,13 +230,14 @@ def default_scope(today: date) -> Scope:
 
 def _service(scope: Scope, *, session: Session, population: int | None) -> dict[str, Any]:
     """SEF 8(b) from the indicators module (built beside this one), as JSON-ready data."""
-    indicators = compute_indicators(
-        session=session, start=scope.start, end=scope.end, population_under_18=population
-    )
+    # The year and its four quarters from one read of the events; the quarters' rates
+    # per 10,000 use the same population as the year's.
+    period = {"session": session, "start": scope.start, "end": scope.end,
+              "population_under_18": population}  # fmt: skip
     try:
-        trend = indicator_trend(session=session, end=scope.end, quarters=4)
+        indicators, trend = indicators_and_trend(**period, quarters=4)
     except Exception:  # noqa: BLE001 - a trend that cannot be drawn must not lose the SEF
-        trend = None
+        indicators, trend = compute_indicators(**period), None
     flows = cohort_links(session=session, start=scope.start, end=scope.end)
     return json.loads(
         json.dumps(
