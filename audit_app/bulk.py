@@ -4,7 +4,8 @@ Rows become tuples of the values Core binds (each column's own bind processor: d
 booleans, JSON and how it stores None), so they can go to the driver without Core's
 per-row work: by ``COPY ... FROM STDIN`` on PostgreSQL (:class:`Copy`), or into
 SQLite's import stage (``imports.merge.prepare``).  :func:`insert_rows` is the one call
-for callers that only want their rows in: COPY on PostgreSQL, executemany elsewhere.
+for callers that only want their rows in: COPY on PostgreSQL, the driver's executemany
+on SQLite.
 """
 
 from collections.abc import Mapping, Sequence
@@ -12,10 +13,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Dialect, Table, insert
 
-__all__ = ["Copy", "processors", "stored", "insert_rows", "COPY_ROWS"]
+__all__ = ["Copy", "processors", "stored", "insert_rows", "COPY_ROWS", "DRIVER_ROWS"]
 
 #: Off: PostgreSQL takes executemany too (the tests compare the two).
 COPY_ROWS = True
+#: Off: SQLite's rows go through Core's executemany too (the tests compare the two).
+DRIVER_ROWS = True
 
 
 def processors(table: Table, names: Sequence[str], dialect: Dialect) -> list:
@@ -68,11 +71,28 @@ class Copy:
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert ``rows`` (dicts with the same keys) into ``table`` on ``conn``: by COPY on
-    PostgreSQL, by executemany elsewhere; the stored values are the same."""
+    PostgreSQL, by the driver's own executemany on SQLite, through Core elsewhere; the
+    stored values are the same."""
     if not rows:
         return
+    names = tuple(rows[0])
     if COPY_ROWS and conn.dialect.name == "postgresql":
-        copy = Copy(table, tuple(rows[0]), conn.dialect)
+        copy = Copy(table, names, conn.dialect)
         copy.send(conn, stored(rows, None, copy.columns, copy.procs))
         return
+    if DRIVER_ROWS and conn.dialect.name == "sqlite" and not _defaults_left(table, names):
+        # Core's executemany spends more on each row's parameters than SQLite on the insert.
+        quote = conn.dialect.identifier_preparer.quote
+        sql = (
+            f"INSERT INTO {quote(table.name)} ({', '.join(map(quote, names))}) "
+            f"VALUES ({', '.join('?' * len(names))})"
+        )
+        conn.exec_driver_sql(sql, stored(rows, None, names, processors(table, names, conn.dialect)))
+        return
     conn.execute(insert(table), list(rows))
+
+
+def _defaults_left(table: Table, names: Sequence[str]) -> bool:
+    """Whether a column ``names`` leaves out has a default Core would fill in."""
+    given = set(names)
+    return any(c.default is not None and c.name not in given for c in table.columns)

@@ -38,6 +38,7 @@ __all__ = [
     "SUMMARY_VERSION",
     "ASSESSMENT_RULES",
     "rebuild_summaries",
+    "start_helpers",
     "summarise_events",
     "summary_row",
     "history_start",
@@ -366,6 +367,38 @@ def _history_moved(conn: Connection, history: date | None) -> bool:
     return data is not None and data.get("history_start") != (history and history.isoformat())
 
 
+def _warm() -> None:
+    """A helper's first task: import what a rebuild needs, before there is work."""
+    from . import db  # noqa: F401
+
+
+@dataclass
+class Helpers:
+    """Processes that take chunks of a rebuild beside the process that asked for it."""
+
+    executor: ProcessPoolExecutor
+    count: int
+
+    @classmethod
+    def start(cls, count: int) -> "Helpers":
+        executor = ProcessPoolExecutor(count, mp_context=get_context("spawn"))
+        for _ in range(count):
+            executor.submit(_warm)  # each starts and imports the app at once
+        return cls(executor, count)
+
+    def close(self) -> None:
+        """Stop them; a chunk still waiting is not started, one under way is finished."""
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def start_helpers() -> Helpers | None:
+    """Helpers for a rebuild expected soon (an import's, after a big file), or None on
+    one core.  Started now, they import the app while the caller reads its file; the
+    caller passes them to :func:`rebuild_summaries` and closes them after."""
+    count = max(1, min(4, os.cpu_count() or 1)) - 1
+    return Helpers.start(count) if count else None
+
+
 def _default_workers(todo: int) -> int:
     if todo < PARALLEL_FROM:
         return 1
@@ -380,6 +413,7 @@ def rebuild_summaries(
     force: bool = False,
     workers: int | None = None,
     progress: Callable[[str], None] | None = None,
+    helpers: "Helpers | None" = None,
 ) -> int:
     """Rebuild the journey summaries of ``child_ids`` (every child when None).
 
@@ -388,7 +422,9 @@ def rebuild_summaries(
     today.  ``workers`` > 1 hands the chunks of ``CHUNK`` children to that many
     processes, each chunk read, built and written by the process that takes it (by
     default only for rebuilds of more than ``PARALLEL_FROM`` children, on a machine
-    with more than one core).  Returns how many summaries were written.
+    with more than one core; this process is one of them).  ``helpers`` (from
+    :func:`start_helpers`) are used instead of starting processes, and left running.
+    Returns how many summaries were written.
     """
     as_of = as_of or date.today()
     ids = None if child_ids is None else sorted(set(child_ids))
@@ -406,21 +442,46 @@ def rebuild_summaries(
         if progress:
             progress(f"Rebuilt {done:,} journeys")
 
-    if n_workers <= 1:
+    def here(part: _Part) -> None:
+        nonlocal total
+        written = _rebuild_chunk(engine, part, as_of=as_of, history=history, force=force)
+        total += written
+        if written:
+            report(total)
+
+    if (helpers is None or len(chunks) < 2) and n_workers <= 1:
         for part in chunks:
-            written = _rebuild_chunk(engine, part, as_of=as_of, history=history, force=force)
-            total += written
-            if written:
-                report(total)
+            here(part)
         return total
+    # This process is one of the workers: it takes chunks between topping up the
+    # helpers' queue (two each, so none waits for it), and starts one process fewer.
     url = engine.url.render_as_string(hide_password=False)
-    with ProcessPoolExecutor(n_workers, mp_context=get_context("spawn")) as pool:
-        futures = [
-            pool.submit(_rebuild_in_worker, url, part, as_of, history, force) for part in chunks
-        ]
-        for future in as_completed(futures):
+    own = helpers is None
+    pool = Helpers.start(n_workers - 1) if own else helpers
+    parts = iter(chunks)
+    pending: set = set()
+
+    def collect(futures) -> None:
+        nonlocal total
+        for future in futures:
+            pending.discard(future)
             written = future.result()
             total += written
             if written:
                 report(total)
+
+    try:
+        while True:
+            while len(pending) < 2 * pool.count and (part := next(parts, None)) is not None:
+                pending.add(
+                    pool.executor.submit(_rebuild_in_worker, url, part, as_of, history, force)
+                )
+            collect([f for f in pending if f.done()])
+            if (part := next(parts, None)) is None:
+                break
+            here(part)
+        collect(list(as_completed(pending)))
+    finally:
+        if own:
+            pool.close()
     return total

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, insert, select, update
 
@@ -30,6 +30,9 @@ from .report import Refused, Report
 from .rows import Row
 from .staging import Stage
 from .tables import refuse_unreadable, sniff
+
+if TYPE_CHECKING:
+    from ..summaries import Helpers
 
 __all__ = [
     "FORMATS",
@@ -46,6 +49,9 @@ log = logging.getLogger(__name__)
 FORMATS = ("annex-a", "cin-census", "csv")
 DEFAULT_MAX_REJECT = 10.0
 PROGRESS_EVERY = 5000
+#: From this size a file is likely to change enough children for the rebuild after it to
+#: use helper processes (``summaries.PARALLEL_FROM``): they are started before reading.
+PRESTART_BYTES = 2_000_000
 BATCH_T = ImportBatch.__table__
 
 
@@ -227,7 +233,7 @@ def run_import(
         if store:
             _set(engine, batch_id, progress=text[:200])
 
-    stage = None
+    stage = helpers = None
     try:
         if not path.exists():
             raise Refused(f"{name} does not exist.")
@@ -237,6 +243,10 @@ def run_import(
         report.file_format = fmt
         _set(engine, batch_id, file_format=fmt)
         stage = Stage(staging_dir)
+        if not dry_run and _size(path) >= PRESTART_BYTES:
+            from ..summaries import start_helpers
+
+            helpers = start_helpers()  # they start while this process reads
         say("Reading the file")
         with warnings.catch_warnings():
             # openpyxl warns about workbook features it drops (data validation, styles).
@@ -253,6 +263,7 @@ def run_import(
             dry_run=dry_run,
             max_reject=max_reject,
             say=say,
+            helpers=helpers,
         )
     except Refused as refusal:
         result = _close(engine, batch_id, "refused", str(refusal), report)
@@ -273,6 +284,8 @@ def run_import(
     finally:
         if stage is not None:
             stage.close()
+        if helpers is not None:
+            helpers.close()
     result.checksum = digest
     return result
 
@@ -286,6 +299,7 @@ def _finish(
     dry_run: bool,
     max_reject: float,
     say: Callable[..., None],
+    helpers: "Helpers | None" = None,
 ) -> ImportResult:
     read, rejected = report.rows_read, report.rows_rejected
     if read == 0:
@@ -317,7 +331,7 @@ def _finish(
             _set(conn, batch_id, **values)
     finally:
         write_intent.reset(intent)
-    _rebuild_journeys(engine, changed, say)
+    _rebuild_journeys(engine, changed, say, helpers)
     if events or report.children["added"] + report.children["changed"]:
         _refresh_statistics(engine)
     return ImportResult(batch_id, "committed", summary, report.to_json(), changed)
@@ -331,7 +345,19 @@ def _refresh_statistics(engine: Engine) -> None:
         log.error("Refreshing planner statistics after an import failed: %s", type(error).__name__)
 
 
-def _rebuild_journeys(engine: Engine, refs: list[str], say: Callable[..., None]) -> None:
+def _size(path: Path) -> int:
+    """Bytes in ``path`` (a file, or the files of a folder)."""
+    try:
+        if path.is_dir():
+            return sum(p.stat().st_size for p in path.iterdir() if p.is_file())
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _rebuild_journeys(
+    engine: Engine, refs: list[str], say: Callable[..., None], helpers: "Helpers | None" = None
+) -> None:
     """Rebuild the journey summaries of the children the import changed (after it committed).
 
     A failure here leaves the import committed; ``frontdoor rebuild-journeys`` catches up.
@@ -342,7 +368,8 @@ def _rebuild_journeys(engine: Engine, refs: list[str], say: Callable[..., None])
         return
     try:
         say(f"Rebuilding the journeys of {len(refs):,} children", store=False)
-        rebuild_summaries(engine=engine, child_ids=child_ids_for_refs(refs, engine=engine))
+        ids = child_ids_for_refs(refs, engine=engine)
+        rebuild_summaries(engine=engine, child_ids=ids, helpers=helpers)
     except Exception as error:
         log.error("Journey rebuild after an import failed: %s", type(error).__name__)
 

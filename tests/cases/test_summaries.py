@@ -1,7 +1,9 @@
 """The stored journey summaries: built on import and seeding, rebuilt only where events changed."""
 
+import os
 from datetime import date
 
+import pytest
 from sqlalchemy import delete, select, update
 
 from audit_app import summaries as summaries_module
@@ -178,9 +180,49 @@ class TestChunkedRebuild:
         assert len(serial) == 45
         assert rebuild_summaries(engine=engine, force=True, workers=2) == 45
         assert _stored(app) == serial
+        # The calling process takes chunks itself beside its one helper process.
+        here = []
+        original = summaries_module._rebuild_chunk
+
+        def counted(*args, **kwargs):
+            here.append(os.getpid())
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(summaries_module, "_rebuild_chunk", counted)
+        assert rebuild_summaries(engine=engine, force=True, workers=2) == 45
+        assert 0 < len(here) < 7
+        assert _stored(app) == serial
+        monkeypatch.setattr(summaries_module, "_rebuild_chunk", original)
         # Nothing changed: every chunk skips every child, in the workers too.
         assert rebuild_summaries(engine=engine, workers=2) == 0
         assert rebuild_summaries(engine=engine) == 0
+
+    def test_an_import_starts_its_helpers_before_reading_and_stops_them(
+        self, app, tmp_path, monkeypatch
+    ):
+        import audit_app.imports as imports_module
+        from seed_cases import csv_format
+        from seed_cases.generator import generate
+
+        csv_format.write_csv(generate(45, 11), tmp_path / "csv")
+        monkeypatch.setattr(imports_module, "PRESTART_BYTES", 0)
+        monkeypatch.setattr(summaries_module, "CHUNK", 7)
+        started = []
+        real = summaries_module.Helpers.start
+
+        def start(count):
+            started.append(real(count))
+            return started[-1]
+
+        monkeypatch.setattr(summaries_module.Helpers, "start", staticmethod(start))
+        assert load_file(app, tmp_path / "csv").status == "committed"
+        assert len(started) == 1 and started[0].count >= 1
+        with pytest.raises(RuntimeError):  # shut down once the import ended
+            started[0].executor.submit(os.getpid)
+        built = _stored(app)
+        assert len(built) == 45
+        assert rebuild_summaries(engine=engine_of(app), force=True, workers=1) == 45
+        assert _stored(app) == built
 
     def test_named_children_in_chunks_and_in_workers(self, app, monkeypatch):
         self._seed(app)

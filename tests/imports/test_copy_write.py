@@ -1,4 +1,5 @@
-"""PostgreSQL bulk-loads new rows by COPY: stored exactly as executemany stores them.
+"""New rows go to the driver without Core's per-row work, stored exactly as Core's
+executemany stores them: by COPY on PostgreSQL, by sqlite3's executemany on SQLite.
 
 The import's new children and events, and the journey summaries and their codes that
 it rebuilds, all go through :mod:`audit_app.bulk`.
@@ -76,3 +77,56 @@ def test_copy_stores_exactly_what_executemany_stores(app, exports, monkeypatch):
     # the JSON columns hold both JSON null (a blank, as Core binds None) and objects
     assert {r[0]["raw"] is None for r in sent_rows["event"]} == {True, False}
     assert {r[0]["details"] is None for r in sent_rows["event"]} == {True, False}
+
+
+def _summaries_by_ref(app) -> dict[str, list]:
+    """Every journey summary column but its build time, with SQLite's storage class of
+    each, and the summary codes; by child ID (ids differ between loads)."""
+    from audit_app.models import JourneySummary
+
+    columns = [c.name for c in JourneySummary.__table__.columns if c.name != "built_at"]
+    values = ", ".join(f"s.{c}, typeof(s.{c})" for c in columns if c != "child_id")
+    with engine_of(app).connect() as conn:
+        summaries = conn.execute(text(
+            f"SELECT c.child_ref, {values}, typeof(s.built_at) FROM journeysummary s "
+            "JOIN child c ON c.id = s.child_id ORDER BY c.child_ref"
+        )).all()  # fmt: skip
+        codes = conn.execute(text(
+            "SELECT c.child_ref, kind, code FROM summarycode s JOIN child c ON c.id = s.child_id "
+            "ORDER BY c.child_ref, kind, code"
+        )).all()  # fmt: skip
+    return {
+        "journeysummary": [tuple(r) for r in summaries],
+        "summarycode": [tuple(r) for r in codes],
+    }
+
+
+def test_sqlite_driver_rows_store_exactly_what_core_stores(app, exports, monkeypatch):
+    if not is_sqlite(engine_of(app)):
+        pytest.skip("the driver's own executemany is SQLite's path; PostgreSQL's is COPY")
+    sent = []
+    real = bulk.Connection.exec_driver_sql
+
+    def recording(self, statement, *args, **kwargs):
+        sent.append(statement.split(" (")[0])
+        return real(self, statement, *args, **kwargs)
+
+    monkeypatch.setattr(bulk.Connection, "exec_driver_sql", recording)
+    dumps = []
+    for driver in (True, False):
+        monkeypatch.setattr(bulk, "DRIVER_ROWS", driver)
+        sent.clear()
+        with engine_of(app).begin() as conn:
+            for table in ("summarycode", "journeysummary", "event", "child", "importbatch"):
+                conn.execute(text(f"DELETE FROM {table}"))
+        for path in exports:
+            assert load(app, path).status == "committed"
+        assert ("INSERT INTO journeysummary" in sent) is driver
+        assert ("INSERT INTO summarycode" in sent) is driver
+        dumps.append(_summaries_by_ref(app))
+    by_driver, by_core = dumps
+    for table in by_core:
+        assert len(by_driver[table]) == len(by_core[table]) > 100
+        assert by_driver[table] == by_core[table], table
+    # booleans, dates and JSON kept their storage classes: integers, text, text
+    assert {r[-1] for r in by_core["journeysummary"]} == {"text"}
