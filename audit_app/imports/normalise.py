@@ -61,6 +61,9 @@ def clean_text(value: Any) -> str | None:
     """A cell as text: ``None`` for blanks, whitespace trimmed, odd spaces made plain."""
     if value is None:
         return None
+    if type(value) is str:  # most cells; the quotes and odd spaces are never ASCII
+        text = (value if value.isascii() else value.translate(_QUOTES)).strip()
+        return text or None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = str(value).translate(_QUOTES).strip()
@@ -89,11 +92,15 @@ def to_child_id(value: Any) -> Parsed:
     text = clean_text(value)
     if text is None:
         return BLANK_VALUE
-    if re.fullmatch(r"\d+\.0+", text):
+    if _WHOLE_TEXT.fullmatch(text):
         text = text.split(".")[0]
-    if len(text) > 64 or any(ord(c) < 32 for c in text):
+    if len(text) > 64 or _CONTROL.search(text):
         return Parsed(None, BAD)
     return Parsed(text, EXACT)
+
+
+_WHOLE_TEXT = re.compile(r"\d+\.0+")
+_CONTROL = re.compile(r"[\x00-\x1f]")
 
 
 EXCEL_EPOCH = datetime(1899, 12, 30)

@@ -123,6 +123,9 @@ DESCRIBE = {
 }
 
 
+_READ_AS_CODE = frozenset({CODED, MAPPED})
+
+
 class RowBuilder:
     """Parses the cells of one row, recording plain-English problems as it goes."""
 
@@ -159,7 +162,7 @@ class RowBuilder:
         if not required and (value is None or value == ""):
             # Most cells are empty: every parser reads them as blank, with no problem.
             return None
-        if self.too_long(column, value):
+        if isinstance(value, str) and len(value) > MAX_CELL and self.too_long(column, value):
             return None
         parsed = _parser(kind)(value)
         if parsed.how == BAD:
@@ -182,7 +185,7 @@ class RowBuilder:
                 value,
                 f"{column} '{clean_text(value)}' is not a coded value; read as '{parsed.label}'",
             )
-        if raw is not None and name and parsed.how in {CODED, MAPPED}:
+        if raw is not None and name and parsed.how in _READ_AS_CODE:
             text = clean_text(value)
             if text is not None and text != str(parsed.value):
                 raw[name] = text[:RAW_LIMIT]

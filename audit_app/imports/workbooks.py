@@ -41,8 +41,9 @@ _PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:c[\s/>]")
 _LEADING_ZERO = re.compile(rb'c r="[A-Z]{1,3}0')
 _COLUMNS = re.compile(rb'<c r="([A-Z]{1,3})[0-9]')
 _ROWS = re.compile(rb'<c r="[A-Z]{1,3}([0-9]{1,7})"')
-#: How an unprefixed cell element can open: ``<c r=...``, ``<c>``, ``<c/>``.
-_CELL_OPENINGS = (b"<c ", b"<c>", b"<c/", b"<c\t", b"<c\n", b"<c\r")
+#: An unprefixed cell element that does not open with a plain address, ``<c r="B12"``:
+#: ``<c>``, ``<c/>``, ``<c s="1" r="B12">``, ``<c r="b12">``, a line break after ``<c``...
+_ODD_CELL = re.compile(rb'<c(?:[>/\t\n\r]| (?!r="[A-Z]{1,3}[0-9]{1,7}"))')
 
 
 def _column_number(letters: bytes) -> int:
@@ -85,12 +86,9 @@ def _extent(data: bytes) -> int | None:
         return None  # (the text may only look like one of these: openpyxl reads it then)
     if b":c" in data and _PREFIXED_CELL.search(data):
         return None  # <x:c r="A1">, written by a few exporters: openpyxl reads those
-    opened = sum(data.count(opening) for opening in _CELL_OPENINGS)
-    if data.count(b'<c r="') != opened:
+    if _ODD_CELL.search(data):
         return None
     columns, rows = set(_COLUMNS.findall(data)), _ROWS.findall(data)
-    if len(rows) != opened:
-        return None
     if not rows:
         return 0
     longest = max(map(len, rows))

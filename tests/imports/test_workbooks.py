@@ -8,7 +8,13 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from audit_app.imports.workbooks import FAST_CELLS, _calamine_sheets, _fits, workbook_tables
+from audit_app.imports.workbooks import (
+    FAST_CELLS,
+    _calamine_sheets,
+    _extent,
+    _fits,
+    workbook_tables,
+)
 from seed_cases import generate
 from seed_cases.annex_a import write_annex_a
 from tests.conftest import OFSTED_TEMPLATE
@@ -137,6 +143,20 @@ class TestOpenpyxlReadsWhatCalamineShouldNot:
         bare = _patched(path, tmp_path / "bare.xlsx", "sheet1", rb'<c r="B3"', b"<c")
         assert not _fits(bare)
         assert _trimmed(workbook_tables(bare)) == _trimmed(workbook_tables(bare, fast=False))
+
+    @pytest.mark.parametrize(
+        "cell",
+        [b"<c>1</c>", b"<c/>", b'<c s="1" r="B2"><v>1</v></c>', b'<c r="b2"><v>1</v></c>',
+         b'<c\nr="B2"><v>1</v></c>', b'<c\tr="B2"/>', b'<c r="B2 "/>', b'<c r="B12345678"/>',
+         b'<c r="ABCD2"/>', b'<c r=""/>', b"<c r='B2'/>"],
+    )  # fmt: skip
+    def test_any_cell_not_opened_by_a_plain_address(self, cell):
+        """The byte scan sends a sheet to openpyxl when any one cell is not ``<c r="B12"``."""
+        plain = b'<sheetData><row r="2"><c r="A2"><v>1</v></c><c r="C3"/>'
+        assert _extent(plain + b"</row></sheetData>") == 9
+        assert _extent(plain + cell + b"</row></sheetData>") is None
+        # Elements whose names only begin with c are not cells.
+        assert _extent(b'<cols><col min="1"/></cols>' + plain + b"</row></sheetData>") == 9
 
     def test_an_error_value_is_reported_as_openpyxl_reads_it(self, app, tmp_path):
         path = referral_workbook(tmp_path / "r.xlsx", [referral("C1")])
