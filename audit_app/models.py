@@ -8,7 +8,7 @@ tzinfo, which ``audit_app.mapping`` re-attaches where rows become domain objects
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 ROLES: tuple[str, ...] = ("admin", "qa_lead", "practice_manager", "auditor", "viewer")
@@ -444,3 +444,25 @@ class Quote(SQLModel, table=True):
     approved: bool = False
     picked_by: int | None = Field(default=None, foreign_key="user.id")
     picked_at: datetime = Field(default_factory=utcnow)
+
+
+class RowTally(SQLModel, table=True):
+    """How many rows a big table holds, kept exact by PostgreSQL triggers (``audit_app.tally``).
+
+    The case list shows how many children and summaries there are on every page; counting
+    150,000 rows each time was half its cost on PostgreSQL.  The triggers add each
+    statement's inserted rows and take off its deleted ones, in the same transaction, so
+    a reader sees the tally of exactly the rows it can see.  Unused on SQLite, which
+    counts a table from its b-tree cheaply.
+    """
+
+    name: str = Field(primary_key=True, max_length=64)
+    rows: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+@event.listens_for(SQLModel.metadata, "after_create")
+def _install_tallies(target, connection, **kw) -> None:
+    """``create_all`` on PostgreSQL also installs the tally triggers (``audit_app.tally``)."""
+    from .tally import install
+
+    install(connection)

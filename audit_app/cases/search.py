@@ -21,6 +21,7 @@ from ..audits.factors import code_children
 from ..imports.normalise import CATEGORY, SOURCE
 from ..models import Child, JourneySummary
 from ..summaries import ASSESSMENT_RULES, holidays_between
+from ..tally import tallies
 from .labels import anomaly_label, category_label, source_label
 
 __all__ = [
@@ -462,11 +463,17 @@ def search_cases(filters: CaseFilters, *, session: Session, user) -> CasePage:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(_SERIAL)
     sees_all = assigned_children(user) is None
-    counts = [select(func.count()).select_from(S).scalar_subquery()]
-    if sees_all:  # one round trip for both
-        counts.append(select(func.count()).select_from(Child).scalar_subquery())
-    row = session.execute(select(*counts)).one()
-    summaries, children = row[0], row[1] if sees_all else 0
+    # PostgreSQL's triggers keep both counts in a row; elsewhere (or before a first
+    # write has started a tally) they are counted, in one round trip for both.
+    known = tallies(session)
+    summaries, children = known.get("journeysummary"), known.get("child", 0)
+    if summaries is None or (sees_all and "child" not in known):
+        counts = [select(func.count()).select_from(S).scalar_subquery()]
+        if sees_all:
+            counts.append(select(func.count()).select_from(Child).scalar_subquery())
+        row = session.execute(select(*counts)).one()
+        summaries, children = row[0], row[1] if sees_all else 0
+    children = children if sees_all else 0
     # A summary's key is its child's: equal counts mean every child has a summary.
     unfiltered = not any(v for k, v in filters.values.items() if k != "as_of")
     total = (
