@@ -15,8 +15,9 @@ import hashlib
 import json
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -453,35 +454,58 @@ def rebuild_summaries(
         for part in chunks:
             here(part)
         return total
-    # This process is one of the workers: it takes chunks between topping up the
-    # helpers' queue (two each, so none waits for it), and starts one process fewer.
+    # This process is one of the workers, and starts one process fewer.  A thread hands
+    # each helper its next chunk the moment it finishes one, so no helper waits for this
+    # process, and at the end nobody holds more than the chunk under way.
     url = engine.url.render_as_string(hide_password=False)
     own = helpers is None
     pool = Helpers.start(n_workers - 1) if own else helpers
     parts = iter(chunks)
-    pending: set = set()
+    lock = threading.Lock()
+    finished: list = []  # the helpers' futures, done
+    stop = threading.Event()
 
-    def collect(futures) -> None:
+    def take() -> _Part | None:
+        with lock:
+            return None if stop.is_set() else next(parts, None)
+
+    def submit(part: _Part):
+        return pool.executor.submit(_rebuild_in_worker, url, part, as_of, history, force)
+
+    def feed() -> None:
+        running = {submit(p) for _ in range(pool.count) if (p := take()) is not None}
+        while running:
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            with lock:
+                finished.extend(done)
+            for future in done:
+                if future.exception() is not None:
+                    stop.set()
+                elif (part := take()) is not None:
+                    running.add(submit(part))
+
+    def collect() -> None:
         nonlocal total
-        for future in futures:
-            pending.discard(future)
-            written = future.result()
+        with lock:
+            done, finished[:] = list(finished), []
+        for future in done:
+            written = future.result()  # a helper's error is raised here
             total += written
             if written:
                 report(total)
 
+    feeder = threading.Thread(target=feed, name="rebuild-feeder", daemon=True)
+    feeder.start()
     try:
-        while True:
-            while len(pending) < 2 * pool.count and (part := next(parts, None)) is not None:
-                pending.add(
-                    pool.executor.submit(_rebuild_in_worker, url, part, as_of, history, force)
-                )
-            collect([f for f in pending if f.done()])
-            if (part := next(parts, None)) is None:
-                break
+        while (part := take()) is not None:
             here(part)
-        collect(list(as_completed(pending)))
+            collect()
+    except BaseException:
+        stop.set()
+        raise
     finally:
+        feeder.join()
         if own:
             pool.close()
+    collect()
     return total

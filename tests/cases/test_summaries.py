@@ -224,6 +224,37 @@ class TestChunkedRebuild:
         assert rebuild_summaries(engine=engine_of(app), force=True, workers=1) == 45
         assert _stored(app) == built
 
+    def test_a_helper_that_fails_fails_the_rebuild_and_stops_the_others(self, app, monkeypatch):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._seed(app)
+        monkeypatch.setattr(summaries_module, "CHUNK", 5)  # 45 children: 9 chunks
+        engine = engine_of(app)
+        calls, failing_at = [], [2]
+
+        def failing(url, part, *args):
+            calls.append(part)
+            if len(calls) in failing_at:
+                raise ValueError("chunk failed")
+            return summaries_module._rebuild_chunk(
+                engine, part, as_of=args[0], history=args[1], force=args[2]
+            )
+
+        monkeypatch.setattr(summaries_module, "_rebuild_in_worker", failing)
+        helpers = summaries_module.Helpers(ThreadPoolExecutor(2), 2)
+        try:
+            with pytest.raises(ValueError, match="chunk failed"):
+                rebuild_summaries(engine=engine, force=True, helpers=helpers)
+            assert len(calls) < 9  # no chunk was handed out after the failure
+            # The same helpers, working: every chunk is built once, by them or here.
+            calls.clear()
+            failing_at.clear()
+            serial = _stored(app)
+            assert rebuild_summaries(engine=engine, force=True, helpers=helpers) == 45
+            assert 1 <= len(calls) < 9 and _stored(app) == serial
+        finally:
+            helpers.close()
+
     def test_named_children_in_chunks_and_in_workers(self, app, monkeypatch):
         self._seed(app)
         monkeypatch.setattr(summaries_module, "CHUNK", 4)
