@@ -14,7 +14,7 @@ from typing import Any
 
 from .normalise import clean_text, header_key, to_child_id
 from .report import ERROR, Problem, Refused, Report
-from .rows import Row, RowBuilder, StagedEvent
+from .rows import Row, RowBuilder, StagedEvent, parser_of
 from .tables import Table, open_tables
 
 __all__ = ["LISTS", "list_number", "read_annex_a", "columns_of"]
@@ -343,6 +343,7 @@ def _read_list(table: Table, spec: ListSpec, report: Report) -> Iterator[Row]:
         for c in (spec.columns[header_key("Child Unique ID")], spec.start)
         if c.target not in targets
     ]
+    plan = _plan(columns)
     for number, cells in rows:
         if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
             continue
@@ -351,28 +352,61 @@ def _read_list(table: Table, spec: ListSpec, report: Report) -> Iterator[Row]:
             RowBuilder(row).error(missing[0], None, f"{key} has no '{missing[0]}' column")
             yield row
             continue
-        yield _row(spec, key, table.name, number, cells, columns)
+        yield _row(spec, key, table.name, number, cells, plan)
 
 
 def _age_at(dob: date, when: date) -> int:
     return when.year - dob.year - ((when.month, when.day) < (dob.month, dob.day))
 
 
-def _row(
-    spec: ListSpec, key: str, sheet: str, number: int, cells: tuple, columns: dict[int, Col]
-) -> Row:
+# What _row does with a column's cell: the branches of its loop.
+_ID, _CHILD, _DOB, _AGE, _START, _END, _ICPC, _DETAIL, _FIELD = range(9)
+
+
+def _branch(target: str) -> int:
+    if target == "id":
+        return _ID
+    if target in ("sex", "ethnicity", "disability", "uasc"):
+        return _CHILD
+    fixed = {"dob": _DOB, "age": _AGE, "start": _START, "end": _END}
+    if target in fixed:
+        return fixed[target]
+    if target.startswith("icpc."):
+        return _ICPC
+    return _DETAIL if target.startswith("details.") else _FIELD
+
+
+def _plan(columns: dict[int, Col]) -> list[tuple[int, Col, int, Any]]:
+    """Each read column once per list: (cell index, column, branch, the kind's parser)."""
+    return [(i, c, _branch(c.target), parser_of(c.kind)) for i, c in columns.items()]
+
+
+def _row(spec: ListSpec, key: str, sheet: str, number: int, cells: tuple, plan: list[tuple]) -> Row:
     row = Row(key, sheet, number)
     b = RowBuilder(row)
     main = StagedEvent(spec.kind, date.min)
     icpc: dict[str, Any] = {}
     dob_value = age = None
-    dob_col = age_col = None
-    for index, col in columns.items():
-        value = cells[index] if index < len(cells) else None
-        if isinstance(value, str) and not value.strip():
-            value = None
+    age_col = None
+    width = len(cells)
+    for index, col, branch, parser in plan:
+        value = cells[index] if index < width else None
+        if value is None or (isinstance(value, str) and not value.strip()):
+            # A blank cell: only the child ID and the start date must be there.
+            if branch == _ID or branch == _START:
+                value = None
+            else:
+                continue
         target = col.target
-        if target == "id":
+        if branch == _FIELD:
+            v = b.parse(col.label, value, col.kind, raw=main.raw, name=target, parser=parser)
+            if v is not None:
+                main.fields[target] = v
+        elif branch == _CHILD:
+            v = b.parse(col.label, value, col.kind, raw=row.child_raw, name=target, parser=parser)
+            if v is not None:
+                row.child[target] = v
+        elif branch == _ID:
             if b.too_long(col.label, value):
                 continue
             parsed = to_child_id(value)
@@ -385,36 +419,28 @@ def _row(
                     else f"{col.label} '{clean_text(value)}' is not a child identifier",
                 )
             row.child_ref = parsed.value
-        elif target in ("sex", "ethnicity", "disability", "uasc"):
-            v = b.parse(col.label, value, col.kind, raw=row.child_raw, name=target)
-            if v is not None:
-                row.child[target] = v
-        elif target == "dob":
-            dob_value, dob_col = b.parse(col.label, value, "date"), col.label
-        elif target == "age":
+        elif branch == _DOB:
+            dob_value = b.parse(col.label, value, "date")
+        elif branch == _AGE:
             age, age_col = b.parse(col.label, value, "int"), col.label
-        elif target == "start":
+        elif branch == _START:
             main.start = b.parse(col.label, value, "date", required=True) or date.min
-        elif target == "end":
+        elif branch == _END:
             main.end = b.parse(col.label, value, "date")
-        elif target.startswith("icpc."):
+        elif branch == _ICPC:
             icpc[target[5:]] = (
                 col.label,
-                b.parse(col.label, value, col.kind, raw=main.raw, name=target),
+                b.parse(col.label, value, col.kind, raw=main.raw, name=target, parser=parser),
             )
-        elif target.startswith("details."):
-            v = b.parse(col.label, value, col.kind)
+        else:
+            v = b.parse(col.label, value, col.kind, parser=parser)
             if v is not None:
                 main.details[target[8:]] = v
-        else:
-            v = b.parse(col.label, value, col.kind, raw=main.raw, name=target)
-            if v is not None:
-                main.fields[target] = v
     if row.rejected:
         return row
     start_col = spec.start.label
     if main.end is not None and main.end < main.start:
-        end_col = next(c.label for c in columns.values() if c.target == "end")
+        end_col = next(c.label for _, c, branch, _ in plan if branch == _END)
         b.error(
             end_col,
             main.end,
@@ -441,7 +467,6 @@ def _row(
                     age,
                     f"{age_col} {age} does not agree with the date of birth ({dob_value:%d/%m/%Y})",
                 )
-    del dob_col
     row.events.append(main)
     if spec.kind == "s47" and icpc.get("start", (None, None))[1] is not None:
         _, icpc_start = icpc["start"]

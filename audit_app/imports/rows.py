@@ -92,7 +92,7 @@ def _text(value: Any) -> Parsed:
 _PARSERS: dict[str, Callable[[Any], Parsed]] = {}
 
 
-def _parser(kind: str) -> Callable[[Any], Parsed]:
+def parser_of(kind: str) -> Callable[[Any], Parsed]:
     """The parser of ``kind``, made once per kind."""
     parser = _PARSERS.get(kind)
     if parser is None:
@@ -157,14 +157,18 @@ class RowBuilder:
         required: bool = False,
         raw: dict[str, Any] | None = None,
         name: str | None = None,
+        parser: Callable[[Any], Parsed] | None = None,
     ) -> Any:
-        """The stored value of ``value``, or None; warns or errors as the value deserves."""
+        """The stored value of ``value``, or None; warns or errors as the value deserves.
+
+        ``parser`` is ``parser_of(kind)``, when the caller has it at hand already.
+        """
         if not required and (value is None or value == ""):
             # Most cells are empty: every parser reads them as blank, with no problem.
             return None
         if isinstance(value, str) and len(value) > MAX_CELL and self.too_long(column, value):
             return None
-        parsed = _parser(kind)(value)
+        parsed = (parser or parser_of(kind))(value)
         if parsed.how == BAD:
             what = DESCRIBE.get(kind, "one of the codes for this column")
             text = clean_text(value)
