@@ -354,12 +354,20 @@ def _chunks(conn: Connection, ids: list[int] | None) -> tuple[list[_Part], int]:
     """The rebuild's pieces of ``CHUNK`` children (slices of ``ids``, or id ranges over
     every child, open at both ends) and how many children they cover."""
     if ids is not None:
-        return [_Part(ids=ids[i : i + CHUNK]) for i in range(0, len(ids), CHUNK)], len(ids)
+        # A run of consecutive ids (the children one import added, say) is read as a range.
+        return [_part(ids[i : i + CHUNK]) for i in range(0, len(ids), CHUNK)], len(ids)
     all_ids = list(conn.execute(select(CHILD_T.c.id).order_by(CHILD_T.c.id)).scalars())
     if not all_ids:
         return [], 0
     bounds = [None, *all_ids[CHUNK::CHUNK], None]
     return [_Part(low=lo, high=hi) for lo, hi in pairwise(bounds)], len(all_ids)
+
+
+def _part(ids: list[int]) -> _Part:
+    """The part for these sorted, distinct ids: a range when they are consecutive."""
+    if ids[-1] - ids[0] + 1 == len(ids):
+        return _Part(low=ids[0], high=ids[-1] + 1)
+    return _Part(ids=ids)
 
 
 def _history_moved(conn: Connection, history: date | None) -> bool:

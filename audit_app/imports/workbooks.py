@@ -97,19 +97,19 @@ def _extent(data: bytes) -> int | None:
 
 
 def _plain(cells: list) -> tuple:
-    """A calamine row as openpyxl gives it."""
-    out = []
-    for value in cells:
-        kind = type(value)
-        if kind is str:
-            out.append(value or None)
-        elif kind is float:
-            out.append(int(value) if value.is_integer() and -_WHOLE < value < _WHOLE else value)
-        elif kind is date:
-            out.append(datetime(value.year, value.month, value.day))
-        else:
-            out.append(value)
-    return tuple(out)
+    """A calamine row as openpyxl gives it (most cells are text, or empty text)."""
+    return tuple(
+        [(value or None) if type(value) is str else _plain_value(value) for value in cells]
+    )
+
+
+def _plain_value(value):
+    kind = type(value)
+    if kind is float:
+        return int(value) if value.is_integer() and -_WHOLE < value < _WHOLE else value
+    if kind is date:
+        return datetime(value.year, value.month, value.day)
+    return value
 
 
 def _calamine_sheets(path: Path) -> list | None:
