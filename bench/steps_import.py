@@ -120,6 +120,10 @@ def ensure_loaded(ctx, db, *, summaries: bool = False) -> None:
         db.summaries_checked = True
 
 
+#: The most seconds per CPU second of a measurement taken on a quiet machine.
+QUIET = 1.15
+
+
 def floor(ctx, db) -> list[Row]:
     if ctx.floor is None:
         runs = []
@@ -154,15 +158,21 @@ def floor(ctx, db) -> list[Row]:
                     "import / floor <= 1.5", "")]  # fmt: skip
     ratio = db.annex_seconds / f["seconds"]
     cpu_ratio = (db.annex_cpu or 0.0) / f["cpu"] if f["cpu"] else float("nan")
+    # Seconds, as the target is stated, but only from a quiet machine: one process's
+    # work takes about its CPU time, and load stretches the seconds past it.  (The
+    # import's CPU also counts its helper process, and on SQLite the database's own
+    # work, which PostgreSQL does in its server: the CPU ratio is shown, not judged.)
+    quiet = f["seconds"] <= QUIET * f["cpu"] and db.annex_seconds <= QUIET * (db.annex_cpu or 0)
     return [
         Row(
             "2 floor: openpyxl read-only, values only",
             db.label,
             f"{text}; Annex A import {seconds(db.annex_seconds)}: import / floor = {ratio:.2f} "
-            f"(in CPU time {cpu_ratio:.2f}; judged on both, since the import and the floor "
-            "run minutes apart and a shared machine's load moves the wall-clock ratio)",
+            f"(in CPU time {cpu_ratio:.2f}); judged on the seconds when neither took more "
+            f"than {QUIET:.2f} times its CPU time"
+            + ("" if quiet else ": one did, the machine was loaded, so not judged"),
             runs_label(f["runs"]),
             "import / floor <= 1.5",
-            verdict(ratio <= 1.5 and cpu_ratio <= 1.5),
+            verdict(ratio <= 1.5) if quiet else "not judged",
         )
     ]
