@@ -1,6 +1,7 @@
 """The stored journey summaries: built on import and seeding, rebuilt only where events changed."""
 
 import os
+import threading
 from datetime import date
 
 import pytest
@@ -230,16 +231,22 @@ class TestChunkedRebuild:
         self._seed(app)
         monkeypatch.setattr(summaries_module, "CHUNK", 5)  # 45 children: 9 chunks
         engine = engine_of(app)
-        calls, failing_at = [], [2]
+        calls, failing_at = [], [1]
+        real = summaries_module._rebuild_chunk
+        helped = threading.Event()  # a helper has taken a chunk
 
         def failing(url, part, *args):
             calls.append(part)
+            helped.set()
             if len(calls) in failing_at:
                 raise ValueError("chunk failed")
-            return summaries_module._rebuild_chunk(
-                engine, part, as_of=args[0], history=args[1], force=args[2]
-            )
+            return real(engine, part, as_of=args[0], history=args[1], force=args[2])
 
+        def here(*args, **kwargs):  # this process waits for the helpers' first chunk
+            assert helped.wait(30)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(summaries_module, "_rebuild_chunk", here)
         monkeypatch.setattr(summaries_module, "_rebuild_in_worker", failing)
         helpers = summaries_module.Helpers(ThreadPoolExecutor(2), 2)
         try:
@@ -249,6 +256,7 @@ class TestChunkedRebuild:
             # The same helpers, working: every chunk is built once, by them or here.
             calls.clear()
             failing_at.clear()
+            helped.clear()
             serial = _stored(app)
             assert rebuild_summaries(engine=engine, force=True, helpers=helpers) == 45
             assert 1 <= len(calls) < 9 and _stored(app) == serial
