@@ -180,7 +180,9 @@ def test_1_admin_uploads_an_annex_a_workbook_sees_the_report_imports_and_finds_i
     shots(page, "imported", guide="admin-imported")
 
     page.get_by_role("link", name="Import history").click()
+    page.wait_for_url(re.compile(r"/imports/history"))
     rows = page.locator("#imports-history tbody tr")
+    rows.nth(1).wait_for()  # the page has loaded its two rows (a click does not wait for it)
     assert rows.count() == 2
     assert world.annex_a.name in rows.first.inner_text()
     assert (
