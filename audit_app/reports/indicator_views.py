@@ -55,7 +55,7 @@ def shown(value, unit: str | None) -> str:
         return "—"
     if unit == "percent":
         return f"{value:.1f}%"
-    if unit == "per 10000":
+    if unit in ("per 10000", "working days"):  # a median may fall between two days
         return f"{value:,.1f}"
     if isinstance(value, float):
         return f"{value:,.1f}"

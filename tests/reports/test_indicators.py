@@ -737,3 +737,10 @@ class TestLinksAsJourneys:
                      link_latest(rules[name], causes, targets).items()}  # fmt: skip
             assert found == expected[name], name
             assert found, name
+
+
+def test_a_median_in_working_days_is_written_alike_whole_or_half():
+    from audit_app.reports.indicator_views import shown
+
+    assert [shown(v, "working days") for v in (35, 32.0, 32.5)] == ["35.0", "32.0", "32.5"]
+    assert shown(1234, None) == "1,234" and shown(None, "working days") == "—"
