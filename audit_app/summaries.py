@@ -404,14 +404,17 @@ def start_helpers() -> Helpers | None:
     """Helpers for a rebuild expected soon (an import's, after a big file), or None on
     one core.  Started now, they import the app while the caller reads its file; the
     caller passes them to :func:`rebuild_summaries` and closes them after."""
-    count = max(1, min(4, os.cpu_count() or 1)) - 1
+    count = _processes() - 1  # this process is the other one
     return Helpers.start(count) if count else None
 
 
-def _default_workers(todo: int) -> int:
-    if todo < PARALLEL_FROM:
-        return 1
+def _processes() -> int:
+    """How many processes a big rebuild uses: one a core, at most four."""
     return max(1, min(4, os.cpu_count() or 1))
+
+
+def _default_workers(todo: int) -> int:
+    return 1 if todo < PARALLEL_FROM else _processes()
 
 
 def rebuild_summaries(
@@ -422,7 +425,7 @@ def rebuild_summaries(
     force: bool = False,
     workers: int | None = None,
     progress: Callable[[str], None] | None = None,
-    helpers: "Helpers | None" = None,
+    helpers: Helpers | None = None,
 ) -> int:
     """Rebuild the journey summaries of ``child_ids`` (every child when None).
 

@@ -40,7 +40,8 @@ from __future__ import annotations
 import csv
 import gc
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from functools import lru_cache
 from operator import itemgetter
@@ -429,6 +430,19 @@ def _bands(counts: dict[str, int]) -> list[dict[str, Any]]:
     return [{"band": b, "count": n, "percent": percent(n, total)} for b, n in counts.items()]
 
 
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Hundreds of thousands of short-lived tuples, none in a cycle: the cyclic collector
+    would only rescan them (half the time), so it is off inside, and back on after."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def compute_indicators(
     *,
     session: Session,
@@ -447,15 +461,8 @@ def compute_indicators(
         raise ValueError(f"the period ends ({end}) before it starts ({start})")
     if group_by is not None and group_by not in GROUPINGS:
         raise ValueError(f"cannot group by {group_by!r}; choose one of {', '.join(GROUPINGS)}")
-    # Hundreds of thousands of short-lived tuples, none in a cycle: the cyclic
-    # collector would only rescan them (half the time); it is switched back after.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with _no_cyclic_gc():
         return _compute(session, start, end, population_under_18, group_by)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 class _Period:
@@ -926,14 +933,9 @@ def indicator_trend(
     once for all the quarters).
     """
     periods = quarter_periods(end, quarters)
-    collecting = gc.isenabled()
-    gc.disable()  # as in compute_indicators
-    try:
+    with _no_cyclic_gc():
         data = _Data(session, periods[0][0], end, open_from=periods[0][1])
         return _trend(session, data, periods, population_under_18)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def indicators_and_trend(
@@ -952,15 +954,10 @@ def indicators_and_trend(
     if end < start:
         raise ValueError(f"the period ends ({end}) before it starts ({start})")
     periods = quarter_periods(end, quarters)
-    collecting = gc.isenabled()
-    gc.disable()  # as in compute_indicators
-    try:
+    with _no_cyclic_gc():
         data = _Data(session, min(start, periods[0][0]), end, open_from=min(end, periods[0][1]))
         found = _sections(_Period(data, None, start, end, population_under_18), session)
         return found, _trend(session, data, periods, population_under_18)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _trend(
